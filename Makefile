@@ -1,0 +1,53 @@
+# Two entry points for people: `make demo` and `make test`. Everything they need is
+# installed here (apt packages, then a venv), so both work on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := debootstrap iproute2 openssh-client procps psmisc python3-venv
+LAB_NAME ?= demo
+DEMO_INVENTORY := inventories/lab/$(LAB_NAME).yml
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: deps venv lint unit test demo demo-down clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/assessor: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/assessor
+
+lint: venv
+	$(BIN)/ruff check assessor tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+test: deps venv lint
+	$(BIN)/pytest -q --durations=10 tests
+
+demo: deps venv
+	$(BIN)/assessor lab up --name $(LAB_NAME) --hosts 3 --flavours weak,partial,hardened
+	$(BIN)/assessor assess -i $(DEMO_INVENTORY) --out reports; \
+	  rc=$$?; echo "assess exit code $$rc (1 = some control failed, as a demo should show)"; \
+	  [ $$rc -le 1 ]
+	@echo "Stop the lab with: $(BIN)/assessor lab down --name $(LAB_NAME)"
+
+demo-down: venv
+	$(BIN)/assessor lab down --name $(LAB_NAME)
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""Load and validate the control catalogue.
+
+A typo in a control must fail at load time naming the file, line, control id and field,
+never at evaluation time on a host.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from assessor.checks import params_problem
+from assessor.errors import ConfigError
+from assessor.results import Severity
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    severity: Severity
+    section: str
+    rationale: str
+    check: dict[str, Any]
+    profiles: tuple[str, ...]
+    description: str = ""
+    refs: dict[str, Any] = field(default_factory=dict)
+    platforms: tuple[str, ...] = ()
+    remediate: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return str(self.check["kind"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.check.items() if k != "kind"}
+
+    def remediation_text(self) -> str:
+        if "manual" in self.remediate:
+            return self.remediate["manual"]
+        if self.remediate:
+            return f"Apply role {self.remediate['role']} with tag {self.remediate['tag']}."
+        return ""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    controls: tuple[Control, ...]
+    source: str
+
+    def profile(self, name: str) -> list[Control]:
+        chosen = [c for c in self.controls if name in c.profiles]
+        if not chosen:
+            known = sorted({p for c in self.controls for p in c.profiles})
+            raise ConfigError(f"unknown profile {name!r} (known: {', '.join(known)})")
+        return chosen
+
+
+def default_catalogue_path() -> Path:
+    return Path(str(resources.files("assessor.catalogue").joinpath("baseline.yaml")))
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line each mapping starts on, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping: dict[str, Any] = {
+        str(k): v for k, v in loader.construct_mapping(node, deep=True).items()
+    }
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("assessor.schemas").joinpath("catalogue.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    path = path or default_catalogue_path()
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read catalogue: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        why = f"{exc.reason} at byte {exc.start}"
+        raise ConfigError(f"{path}: catalogue is not UTF-8: {why}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        # One line, as every ConfigError: PyYAML's own text spans several and quotes
+        # "<unicode string>" where the file name belongs.
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        context = getattr(exc, "context", None)
+        detail = f"{problem} ({context})" if context else problem
+        raise ConfigError(f"{where}: catalogue is not valid YAML: {detail}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: catalogue must be a mapping with 'version' and 'controls'")
+    _validate(path, raw)
+    controls = tuple(_control(entry) for entry in raw["controls"])
+    return Catalogue(version=str(raw["version"]), controls=controls, source=str(path))
+
+
+def _validate(path: Path, raw: dict[str, Any]) -> None:
+    clean = _strip_lines(raw)
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(clean), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(_describe(path, raw, errors[0]))
+    seen: dict[str, int] = {}
+    for entry in raw["controls"]:
+        line = entry["__line__"]
+        if entry["id"] in seen:
+            raise ConfigError(
+                f"{path}:{line}: control {entry['id']}: duplicate id (first at line "
+                f"{seen[entry['id']]})"
+            )
+        seen[entry["id"]] = line
+        problem = params_problem(entry["check"]["kind"], _strip_lines(entry["check"]))
+        if problem:
+            raise ConfigError(f"{path}:{entry['check']['__line__']}: control {entry['id']}: "
+                              f"field 'check': {problem}")
+
+
+def _describe(path: Path, raw: dict[str, Any], error: jsonschema.ValidationError) -> str:
+    where: Any = raw
+    line = 1
+    control_id = ""
+    for depth, step in enumerate(error.absolute_path):
+        where = where[step]
+        if isinstance(where, dict):
+            line = where.get("__line__", line)
+            if depth == 1:  # controls[i]: the control itself, whatever field it lacks
+                control_id = str(where.get("id", ""))
+    field_path = ".".join(str(p) for p in list(error.absolute_path)[2:]) or "(entry)"
+    subject = f"control {control_id}: " if control_id else ""
+    return f"{path}:{line}: {subject}field {field_path!r}: {error.message}"
+
+
+def _control(entry: dict[str, Any]) -> Control:
+    data = _strip_lines(entry)
+    return Control(
+        id=data["id"],
+        title=data["title"],
+        severity=Severity(data["severity"]),
+        section=data["section"],
+        rationale=data["rationale"].strip(),
+        check=data["check"],
+        profiles=tuple(data["profiles"]),
+        description=data.get("description", "").strip(),
+        refs=data.get("refs", {}),
+        platforms=tuple(data.get("platforms", ())),
+        remediate=data.get("remediate", {}),
+    )

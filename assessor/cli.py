@@ -1,0 +1,56 @@
+"""The `assessor` command line: parse arguments, call one command, map errors to exit codes.
+
+Each command lives in `assessor/commands/<name>.py` with `add_parser()` and `run()`;
+adding a command is one module and one entry in COMMANDS.
+
+Exit codes: 0 nothing failed; 1 a control failed at or above --fail-on; 2 usage or
+configuration error; 3 some host could not be assessed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from assessor import __version__
+from assessor.commands import assess, lab
+from assessor.errors import AssessorError
+
+COMMANDS = {
+    "assess": assess,
+    "lab": lab,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assessor",
+        description="Assess and harden Linux hosts over SSH with Ansible.",
+        epilog="Exit codes: 0 ok, 1 controls failed, 2 usage/config error, "
+        "3 some host not assessed.",
+    )
+    parser.add_argument("--version", action="version", version=f"assessor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS.values():
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(highlight=False)
+    try:
+        return int(COMMANDS[args.command].run(args, console))
+    except AssessorError as exc:
+        Console(stderr=True, highlight=False).print(f"assessor: {exc.message}", markup=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        Console(stderr=True).print("assessor: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per subcommand: they wire inventory, runner, evaluation and reports together."""

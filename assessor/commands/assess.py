@@ -1,0 +1,143 @@
+"""`assessor assess`: snapshot every host in one module run, evaluate, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from assessor import __version__
+from assessor.atomic import write_text
+from assessor.catalogue import Control, load_catalogue
+from assessor.errors import ConfigError
+from assessor.evaluate import evaluate_host, plan_probes
+from assessor.inventory import InventoryHost, load_inventory
+from assessor.reports import host_dir, write_all
+from assessor.reports.terminal import progress, summary_table
+from assessor.results import HostResult, RunResult, Severity
+from assessor.runner import HostOutcome, run_playbook
+from assessor.tools import playbook
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    inventory: Path
+    out: Path
+    limit: str | None = None
+    forks: int = 10
+    profile: str = "server-l1"
+    fail_on: Severity = Severity.LOW
+    catalogue: Path | None = None
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("assess", help="assess hosts against a profile (read-only)")
+    parser.add_argument("-i", "--inventory", type=Path, required=True, help="Ansible inventory")
+    parser.add_argument("--limit", help="Ansible host pattern to assess a subset")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    parser.add_argument("--forks", type=int, default=20, help="hosts in parallel (default 20)")
+    parser.add_argument("--profile", default="server-l1", help="profile (default server-l1)")
+    parser.add_argument(
+        "--fail-on", type=Severity, choices=list(Severity), default=Severity.LOW,
+        help="lowest severity whose failure gives exit 1 (default low)",
+    )
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    if args.forks < 1:
+        raise ConfigError("--forks must be at least 1")
+    options = AssessOptions(
+        inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
+        profile=args.profile, fail_on=args.fail_on,
+    )
+    return assess(options, console).exit_code(args.fail_on)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_run_dir(out: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(100):
+        candidate = out / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a run directory under {out}")
+
+
+def host_result(
+    host: InventoryHost, outcome: HostOutcome | None, controls: list[Control]
+) -> HostResult:
+    if outcome is None:
+        return HostResult(host.name, host.address, error="no result from Ansible for this host")
+    if not outcome.ok:
+        kind = "unreachable" if outcome.unreachable else "failed"
+        return HostResult(host.name, host.address, error=f"{kind}: {outcome.message}")
+    snapshot = outcome.result.get("snapshot")
+    if not isinstance(snapshot, dict):
+        return HostResult(host.name, host.address, error="collect module returned no snapshot")
+    return evaluate_host(host.name, host.address, controls, snapshot)
+
+
+def assess(options: AssessOptions, console: Console) -> RunResult:
+    catalogue = load_catalogue(options.catalogue)
+    controls = catalogue.profile(options.profile)
+    hosts = load_inventory(options.inventory, options.limit)
+    by_name = {h.name: h for h in hosts}
+    run_dir = new_run_dir(options.out)
+    started = now()
+    results: dict[str, HostResult] = {}
+
+    with progress(console) as bar:
+        task = bar.add_task("assessing", total=len(hosts), failures="")
+
+        def on_host(name: str, outcome: HostOutcome) -> None:
+            host = by_name.get(name) or InventoryHost(name, name, ())
+            result = host_result(host, outcome, controls)
+            results[name] = result
+            checkpoint(run_dir, result)
+            failed = sum(1 for r in results.values() if r.failures_at_or_above(options.fail_on))
+            broken = sum(1 for r in results.values() if not r.assessed)
+            bar.update(
+                task, advance=1, failures=f"{failed} failing · {broken} not assessed"
+            )
+
+        run_playbook(
+            playbook("assess.yml"),
+            options.inventory,
+            run_dir / "ansible",
+            extravars={"assessor_probes": plan_probes(controls)},
+            limit=options.limit,
+            forks=options.forks,
+            on_host=on_host,
+        )
+
+    ordered = [results.get(h.name) or host_result(h, None, controls) for h in hosts]
+    run = RunResult(
+        run_id=run_dir.name,
+        started=started,
+        finished=now(),
+        tool_version=__version__,
+        catalogue_version=catalogue.version,
+        profile=options.profile,
+        inventory=str(options.inventory),
+        hosts=ordered,
+    )
+    write_all(run, run_dir)
+    console.print(summary_table(run, options.fail_on))
+    console.print(f"Reports: {run_dir}/index.html (results.json, hosts/<host>/junit.xml)")
+    return run
+
+
+def checkpoint(run_dir: Path, result: HostResult) -> None:
+    """Keep each host's result as soon as it exists, so an interrupted run loses nothing."""
+    write_text(host_dir(run_dir, result.name) / "result.json", json.dumps(asdict(result)))

@@ -1,0 +1,58 @@
+"""`assessor lab up|status|down`: the local fleet of namespaced Debian hosts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from assessor.lab import fleet
+from assessor.lab.rootfs import RELEASES
+
+
+def add_parser(commands: Any) -> None:
+    lab = commands.add_parser("lab", help="the local lab of namespaced Debian hosts")
+    actions = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    up = actions.add_parser("up", help="build (once) and start lab hosts")
+    up.add_argument("--hosts", type=int, default=3, help="number of hosts (default 3)")
+    up.add_argument("--release", default="bookworm", choices=RELEASES)
+    up.add_argument(
+        "--flavours",
+        help="comma-separated flavours to cycle through (default weak,partial,hardened)",
+    )
+    up.add_argument("--inventory", type=Path, help="where to write the inventory")
+    status = actions.add_parser("status", help="list lab hosts")
+    down = actions.add_parser("down", help="stop and remove every lab host")
+    for sub in (up, status, down):
+        sub.add_argument("--name", default="demo", help="lab name (default demo)")
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    def say(message: str) -> None:
+        console.print(message, markup=False)
+
+    if args.lab_command == "up":
+        fleet.up(args.name, args.hosts, args.release, args.flavours, args.inventory, say)
+    elif args.lab_command == "down":
+        fleet.down(args.name, say)
+    else:
+        show_status(args.name, console)
+    return 0
+
+
+def show_status(name: str, console: Console) -> None:
+    state, rows = fleet.status(name)
+    if state is None:
+        console.print(f"lab {name!r} is not up", markup=False)
+        return
+    table = Table(title=f"lab {state.name} · {state.release} · {state.subnet}")
+    for column in ("host", "flavour", "address", "running", "ssh"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.name, row.flavour, row.address,
+                      "yes" if row.running else "NO", "yes" if row.ssh else "NO")
+    console.print(table)
+    console.print(f"inventory: {state.inventory}", markup=False)

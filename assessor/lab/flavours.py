@@ -1,0 +1,69 @@
+"""Lab flavours: how hosts differ on purpose, applied to a host's root before it boots."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assessor.errors import ConfigError
+from assessor.lab.system import run
+
+DEFAULT_FLAVOURS = ("weak", "partial", "hardened")
+
+
+def load_flavours() -> dict[str, dict[str, Any]]:
+    text = resources.files("assessor.lab").joinpath("flavours.yaml").read_text()
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ConfigError("assessor/lab/flavours.yaml: expected a mapping of flavours")
+    return data
+
+
+def parse_flavours(spec: str | None, known: dict[str, dict[str, Any]]) -> list[str]:
+    names = [n.strip() for n in spec.split(",") if n.strip()] if spec else list(DEFAULT_FLAVOURS)
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ConfigError(
+            f"unknown lab flavour(s) {', '.join(unknown) or '(none given)'} "
+            f"(known: {', '.join(known)})"
+        )
+    return names
+
+
+def inside(root: Path, path: str) -> Path:
+    """A path of the host's filesystem, resolved under its root and never outside it."""
+    target = (root / path.lstrip("/")).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ConfigError(f"lab flavour path {path!r} leaves the host's root")
+    return target
+
+
+def set_key(text: str, key: str, value: str) -> str:
+    """Set `KEY value` in a login.defs-style file: replace the live lines or append one."""
+    pattern = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]+.*$", re.MULTILINE)
+    line = f"{key}\t{value}"
+    if pattern.search(text):
+        # every live line: login.defs readers take the last one, so none may disagree
+        return pattern.sub(lambda _: line, text)
+    return text.rstrip("\n") + f"\n{line}\n"
+
+
+def apply_steps(root: Path, steps: list[dict[str, Any]]) -> None:
+    for step in steps:
+        if "write" in step:
+            target = inside(root, step["write"]["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(step["write"]["content"])
+        elif "chmod" in step:
+            inside(root, step["chmod"]["path"]).chmod(int(step["chmod"]["mode"], 8))
+        elif "set" in step:
+            target = inside(root, step["set"]["path"])
+            target.write_text(set_key(target.read_text(), step["set"]["key"], step["set"]["value"]))
+        elif "run" in step:
+            run("chroot", str(root), *[str(a) for a in step["run"]])
+        else:
+            raise ConfigError(f"lab flavour step not understood: {step!r}")

@@ -1,0 +1,309 @@
+"""`assessor lab up|status|down`: start, list and remove the namespaced Debian hosts.
+
+State lives in a run directory (tmpfs by default, like the mounts and namespaces it
+describes, so a reboot forgets both together). `down` works from names, not from the
+state file alone, so it also cleans up after an `up` that was interrupted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assessor.atomic import write_text
+from assessor.errors import ConfigError
+from assessor.lab import network
+from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
+from assessor.lab.rootfs import ensure_rootfs
+from assessor.lab.system import require_root, run
+
+Say = Callable[[str], None]
+SSH_START_TIMEOUT = 30
+STOP_TIMEOUT = 10
+MAX_HOSTS = 200
+
+
+@dataclass
+class LabHost:
+    name: str
+    flavour: str
+    index: int
+    address: str
+    netns: str
+    pid: int = 0
+
+
+@dataclass
+class LabState:
+    name: str
+    release: str
+    subnet: str
+    inventory: str
+    key: str
+    known_hosts: str
+    hosts: list[LabHost] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> LabState:
+        hosts = [LabHost(**h) for h in data.pop("hosts", [])]  # type: ignore[attr-defined]
+        return cls(**data, hosts=hosts)  # type: ignore[arg-type]
+
+
+def lab_dir(name: str) -> Path:
+    return Path(os.environ.get("ASSESSOR_LAB_DIR", "/run/assessor-lab")) / name
+
+
+def default_inventory(name: str) -> Path:
+    from assessor.tools import PROJECT_ROOT
+
+    return PROJECT_ROOT / "inventories" / "lab" / f"{name}.yml"
+
+
+def read_state(name: str) -> LabState | None:
+    path = lab_dir(name) / "state.json"
+    if not path.exists():
+        return None
+    return LabState.from_dict(json.loads(path.read_text()))
+
+
+def save_state(state: LabState) -> None:
+    write_text(lab_dir(state.name) / "state.json", json.dumps(asdict(state), indent=2))
+
+
+def up(
+    name: str,
+    count: int,
+    release: str = "bookworm",
+    flavours: str | None = None,
+    inventory: Path | None = None,
+    say: Say = print,
+) -> LabState:
+    require_root()
+    network.check_name(name)
+    if not 1 <= count <= MAX_HOSTS:
+        raise ConfigError(f"--hosts must be between 1 and {MAX_HOSTS}")
+    if read_state(name) or network.lab_namespaces(name):
+        raise ConfigError(f"lab {name!r} is already up: run `assessor lab down --name {name}`")
+    known = load_flavours()
+    cycle = parse_flavours(flavours, known)
+    root = ensure_rootfs(release, say)
+
+    directory = lab_dir(name)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / "id_ed25519"
+    key.unlink(missing_ok=True)
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"assessor-lab-{name}", "-f", str(key))
+    subnet = network.pick_subnet(name)
+    state = LabState(
+        name=name, release=release, subnet=str(subnet),
+        inventory=str((inventory or default_inventory(name)).resolve()),
+        key=str(key), known_hosts=str(directory / "known_hosts"),
+    )
+    save_state(state)
+    try:
+        network.create_bridge(name, subnet)
+        for index in range(1, count + 1):
+            flavour = cycle[(index - 1) % len(cycle)]
+            host = LabHost(
+                name=f"{flavour}-{index:02d}", flavour=flavour, index=index,
+                address=network.host_address(subnet, index),
+                netns=network.netns_name(name, index),
+            )
+            state.hosts.append(host)
+            save_state(state)
+            start_host(state, host, root, known[flavour].get("steps") or [])
+            save_state(state)
+            say(f"  {host.name} ({flavour}) at {host.address}")
+        for host in state.hosts:
+            if not network.wait_for_port(host.address, 22, SSH_START_TIMEOUT):
+                raise ConfigError(
+                    f"lab host {host.name}: sshd did not answer on {host.address}:22 within "
+                    f"{SSH_START_TIMEOUT}s; see {host_paths(state, host)['log']}"
+                )
+        write_known_hosts(state)
+        write_inventory(state)
+    except BaseException:
+        down(name, say=lambda _: None)
+        raise
+    say(f"lab {name!r}: {count} hosts up; inventory {state.inventory}")
+    return state
+
+
+def host_paths(state: LabState, host: LabHost) -> dict[str, Path]:
+    base = lab_dir(state.name) / host.name
+    return {p: base / p for p in ("upper", "work", "merged", "log")}
+
+
+def start_host(state: LabState, host: LabHost, root: Path, steps: list[dict[str, Any]]) -> None:
+    paths = host_paths(state, host)
+    for key in ("upper", "work", "merged"):
+        paths[key].mkdir(parents=True, exist_ok=True)
+    merged = paths["merged"]
+    run("mount", "-t", "overlay", "overlay", "-o",
+        f"lowerdir={root},upperdir={paths['upper']},workdir={paths['work']}", str(merged))
+    (merged / "etc/hostname").write_text(host.name + "\n")
+    (merged / "etc/hosts").write_text(
+        f"127.0.0.1\tlocalhost\n127.0.1.1\t{host.name}\n{host.address}\t{host.name}\n"
+    )
+    run("chroot", str(merged), "ssh-keygen", "-A")
+    public_key = Path(state.key + ".pub").read_text()
+    for user in ("ops", "guest"):
+        authorize(merged, user, public_key)
+    apply_steps(merged, steps)
+
+    network.create_host_network(state.name, host.index, ipaddress.IPv4Network(state.subnet))
+    with open(paths["log"], "ab") as log:
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", host.netns, "unshare", "--pid", "--mount", "--uts",
+             "--fork", "--kill-child", f"--root={merged}", "/usr/local/sbin/lab-init"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )
+    host.pid = proc.pid
+
+
+def authorize(root: Path, user: str, public_key: str) -> None:
+    entry = next(
+        line.split(":") for line in (root / "etc/passwd").read_text().splitlines()
+        if line.startswith(f"{user}:")
+    )
+    uid, gid, home = int(entry[2]), int(entry[3]), entry[5]
+    ssh_dir = root / home.lstrip("/") / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    keys = ssh_dir / "authorized_keys"
+    keys.write_text(public_key)
+    keys.chmod(0o600)
+    for path in (ssh_dir, keys):
+        os.chown(path, uid, gid)
+
+
+def write_known_hosts(state: LabState) -> None:
+    lines = []
+    for host in state.hosts:
+        etc_ssh = host_paths(state, host)["merged"] / "etc/ssh"
+        for pub in sorted(etc_ssh.glob("ssh_host_*_key.pub")):
+            kind, key = pub.read_text().split()[:2]
+            lines.append(f"{host.address} {kind} {key}")
+    write_text(Path(state.known_hosts), "\n".join(lines) + "\n")
+
+
+def inventory_data(state: LabState) -> dict[str, object]:
+    groups: dict[str, dict[str, object]] = {}
+    for host in state.hosts:
+        members = groups.setdefault(host.flavour, {"hosts": {}})["hosts"]
+        members[host.name] = {"ansible_host": host.address}  # type: ignore[index]
+    return {
+        "all": {
+            "vars": {
+                "ansible_user": "ops",
+                "ansible_become": True,
+                "ansible_ssh_private_key_file": state.key,
+                "ansible_ssh_common_args": (
+                    f"-o UserKnownHostsFile={state.known_hosts} "
+                    "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
+                ),
+            },
+            "children": {f"lab_{state.name}": {"children": groups}},
+        }
+    }
+
+
+def write_inventory(state: LabState) -> None:
+    path = Path(state.inventory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = f"# Written by `assessor lab up --name {state.name}`; removed by `lab down`.\n"
+    write_text(path, header + yaml.safe_dump(inventory_data(state), sort_keys=False))
+
+
+def lab_mounts(name: str) -> list[str]:
+    base = str(lab_dir(name)) + "/"
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    return [m for m in mounts if m.startswith(base)]
+
+
+def stop_processes(name: str, state: LabState | None) -> None:
+    # a recorded pid counts only while it is still our launcher: pids get reused
+    pids = {h.pid for h in state.hosts if h.pid and is_launcher(h.pid)} if state else set()
+    for ns in network.lab_namespaces(name):
+        pids.update(network.namespace_pids(ns))
+    alive = [p for p in pids if signal_process(p, signal.SIGTERM)]
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in alive if is_running(p)]
+    for pid in alive:
+        signal_process(pid, signal.SIGKILL)
+
+
+def is_launcher(pid: int) -> bool:
+    try:
+        return b"lab-init" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie still answers signal 0 until its parent reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def signal_process(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def down(name: str, say: Say = print) -> None:
+    require_root()
+    network.check_name(name)
+    state = read_state(name)
+    stop_processes(name, state)
+    for mount in sorted(lab_mounts(name), key=len, reverse=True):
+        run("umount", "--lazy", mount, check=False)
+    network.remove_network(name)
+    if state and Path(state.inventory).exists():
+        Path(state.inventory).unlink()
+    shutil.rmtree(lab_dir(name), ignore_errors=True)
+    say(f"lab {name!r} is down")
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    name: str
+    flavour: str
+    address: str
+    running: bool
+    ssh: bool
+
+
+def status(name: str) -> tuple[LabState | None, list[HostStatus]]:
+    require_root()
+    network.check_name(name)
+    state = read_state(name)
+    if state is None:
+        return None, []
+    rows = [
+        HostStatus(
+            h.name, h.flavour, h.address,
+            running=is_launcher(h.pid),
+            ssh=network.wait_for_port(h.address, 22, 1),
+        )
+        for h in state.hosts
+    ]
+    return state, rows

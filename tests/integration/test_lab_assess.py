@@ -1,0 +1,87 @@
+"""`assessor assess` on real lab hosts: every control passes when compliant, fails when not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped
+from labrun import Run, assess
+
+from assessor.catalogue import load_catalogue
+from assessor.lab import fleet
+from assessor.reports.paths import host_dir
+
+CONTROLS = [c.id for c in load_catalogue().profile("server-l2")]
+
+
+def statuses(run: Run, host: str) -> dict[str, str]:
+    findings = run.host(host)["findings"]
+    assert isinstance(findings, list)
+    return {f["control_id"]: f["status"] for f in findings}
+
+
+def test_run_finds_failures_and_exits_1(full_run: Run) -> None:
+    assert full_run.code == 1, full_run.stderr
+    assert "Reports:" in full_run.stdout
+    assert len(CONTROLS) >= 20
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_control_passes_on_compliant_host(
+    full_run: Run, lab_host: dict[str, fleet.LabHost], control: str
+) -> None:
+    assert statuses(full_run, lab_host["hardened"].name)[control] == "pass"
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_control_fails_on_noncompliant_host(
+    full_run: Run, lab_host: dict[str, fleet.LabHost], control: str
+) -> None:
+    assert statuses(full_run, lab_host["insecure"].name)[control] == "fail"
+
+
+def test_findings_record_observed_values(full_run: Run, lab_host: dict[str, fleet.LabHost]) -> None:
+    findings = {f["control_id"]: f for f in full_run.host(lab_host["insecure"].name)["findings"]}
+    assert findings["ssh.max-auth-tries"]["observed"] == "10"
+    assert findings["files.passwd"]["observed"].startswith("mode 0666")
+    assert "toor" in findings["accounts.single-uid0"]["observed"]
+    assert all(f["observed"] != "" for f in findings.values())
+
+
+def test_weak_host_shows_passes_and_failures(
+    full_run: Run, lab_host: dict[str, fleet.LabHost]
+) -> None:
+    seen = set(statuses(full_run, lab_host["weak"].name).values())
+    assert {"pass", "fail"} <= seen
+
+
+def test_facts_come_from_the_host(full_run: Run, lab_host: dict[str, fleet.LabHost]) -> None:
+    host = lab_host["weak"]
+    facts = full_run.host(host.name)["facts"]
+    assert facts["hostname"] == host.name
+    assert facts["os_id"] == "debian"
+
+
+def test_junit_parses_and_counts_equal_results(full_run: Run) -> None:
+    hosts = full_run.results["hosts"]
+    assert isinstance(hosts, list) and len(hosts) == 3
+    for host in hosts:
+        path = host_dir(full_run.run_dir, host["name"]) / "junit.xml"
+        xml = JUnitXml.fromfile(str(path))
+        cases = [case for suite in xml for case in suite]
+        kinds = [type(r) for case in cases for r in case.result]
+        counts = {s: sum(1 for f in host["findings"] if f["status"] == s)
+                  for s in ("pass", "fail", "error", "notapplicable")}
+        assert len(cases) == len(host["findings"])
+        assert kinds.count(Failure) == counts["fail"]
+        assert kinds.count(Error) == counts["error"]
+        assert kinds.count(Skipped) == counts["notapplicable"]
+        assert (host_dir(full_run.run_dir, host["name"]) / "report.html").is_file()
+    assert (full_run.run_dir / "index.html").is_file()
+
+
+def test_limit_assesses_a_subset(lab: fleet.LabState, tmp_path: Path) -> None:
+    run = assess(Path(lab.inventory), tmp_path, "--limit", "hardened")
+    assert run.code == 0, run.stdout + run.stderr
+    assert [h["name"] for h in run.results["hosts"]] == ["hardened-01"]
