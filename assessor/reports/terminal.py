@@ -1,0 +1,48 @@
+"""What the operator sees: live progress while hosts finish, then one summary table.
+
+Host-supplied strings pass through `printable` and rich Text (never markup), so a
+hostname cannot move the cursor or restyle the terminal.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from assessor.reports.text import printable
+from assessor.results import RunResult, Severity, Status
+
+
+def progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failures]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def summary_table(run: RunResult, fail_on: Severity) -> Table:
+    table = Table(title=f"Assessment {run.run_id} · profile {run.profile}")
+    table.add_column("Host")
+    for status in Status:
+        table.add_column(status.value, justify="right")
+    table.add_column(f"fail ≥ {fail_on.value}", justify="right")
+    for host in run.hosts:
+        name = Text(printable(host.name))
+        if not host.assessed:
+            table.add_row(name, Text("could not be assessed: " + printable(host.error), style="red"))
+            continue
+        counts = host.counts()
+        gating = len(host.failures_at_or_above(fail_on))
+        table.add_row(
+            name,
+            *(Text(str(counts[s.value])) for s in Status),
+            Text(str(gating), style="red" if gating else "green"),
+        )
+    return table
