@@ -36,7 +36,8 @@ def summary_table(run: RunResult, fail_on: Severity) -> Table:
     for host in run.hosts:
         name = Text(printable(host.name))
         if not host.assessed:
-            table.add_row(name, Text("could not be assessed: " + printable(host.error), style="red"))
+            reason = "could not be assessed: " + printable(host.error)
+            table.add_row(name, Text(reason, style="red"))
             continue
         counts = host.counts()
         gating = len(host.failures_at_or_above(fail_on))
