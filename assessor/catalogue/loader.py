@@ -65,7 +65,8 @@ class Catalogue:
 
 
 def default_catalogue_path() -> Path:
-    return Path(str(resources.files("assessor.catalogue").joinpath("baseline.yaml")))
+    """The shipped catalogue: every *.yaml in the package's catalogue directory."""
+    return Path(str(resources.files("assessor.catalogue")))
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -98,7 +99,30 @@ def _schema() -> dict[str, Any]:
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Load one catalogue file, or every *.yaml of a directory (one file per area)."""
     path = path or default_catalogue_path()
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise ConfigError(f"{path}: no *.yaml catalogue files in this directory")
+    parts = [load_catalogue_file(f) for f in files]
+    versions = {part.version for part in parts}
+    if len(versions) > 1:
+        found = ", ".join(f"{part.source}: {part.version}" for part in parts)
+        raise ConfigError(f"{path}: catalogue files disagree on the version ({found})")
+    seen: dict[str, str] = {}
+    for part in parts:
+        for control in part.controls:
+            if control.id in seen:
+                first = seen[control.id]
+                raise ConfigError(
+                    f"{part.source}: control {control.id}: duplicate id (also in {first})"
+                )
+            seen[control.id] = part.source
+    controls = tuple(c for part in parts for c in part.controls)
+    return Catalogue(version=parts[0].version, controls=controls, source=str(path))
+
+
+def load_catalogue_file(path: Path) -> Catalogue:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except OSError as exc:

@@ -16,11 +16,20 @@ DEFAULT_FLAVOURS = ("weak", "partial", "hardened")
 
 
 def load_flavours() -> dict[str, dict[str, Any]]:
-    text = resources.files("assessor.lab").joinpath("flavours.yaml").read_text()
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ConfigError("assessor/lab/flavours.yaml: expected a mapping of flavours")
-    return data
+    """Every flavour with its steps, merged from one file per area in file-name order."""
+    merged: dict[str, dict[str, Any]] = {}
+    folder = resources.files("assessor.lab").joinpath("flavours")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text())
+        if not isinstance(data, dict):
+            raise ConfigError(f"assessor/lab/flavours/{entry.name}: expected flavour: steps")
+        for name, spec in data.items():
+            flavour = merged.setdefault(name, {"description": "", "steps": []})
+            flavour["description"] = flavour["description"] or spec.get("description", "")
+            flavour["steps"] += spec.get("steps") or []
+    return merged
 
 
 def parse_flavours(spec: str | None, known: dict[str, dict[str, Any]]) -> list[str]:

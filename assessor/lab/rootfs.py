@@ -24,7 +24,12 @@ PACKAGES = ("openssh-server", "python3", "sudo", "iproute2", "procps")
 # Present on purpose so the baseline has something to find and flavours can remove.
 # Installed with apt after debootstrap: debootstrap's resolver cannot pick between the
 # inetd alternatives these depend on.
-EXTRA_PACKAGES = ("telnetd", "rsh-server", "inetutils-telnet")
+EXTRA_PACKAGES = (
+    "telnetd", "rsh-server", "inetutils-telnet",
+    # what the baseline's other areas judge: unit files and journald config, audit,
+    # firewall, scheduling, password quality, logging
+    "systemd", "auditd", "nftables", "cron", "at", "libpam-pwquality", "rsyslog",
+)
 POLICY_RC = """#!/bin/sh
 # lab hosts have no init system: never start services from maintainer scripts
 exit 101

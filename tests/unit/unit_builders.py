@@ -66,7 +66,8 @@ class Snap:
         uid: int = 0, gid: int = 0,
     ) -> Snap:
         self.data.setdefault("stat", {})[path] = {
-            "exists": True, "mode": mode, "uid": uid, "gid": gid, "owner": owner, "group": group,
+            "exists": True, "type": "file", "mode": mode, "uid": uid, "gid": gid,
+            "owner": owner, "group": group,
         }
         return self
 

@@ -19,10 +19,12 @@ options:
     required: true
 """
 
+import glob
 import grp
 import os
 import pwd
 import socket
+import stat
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
@@ -68,9 +70,26 @@ def probe_sysctl(keys):
     return values
 
 
+GLOB_CHARS = "*?["
+MAX_GLOB_MATCHES = 2000
+
+
+def expand(paths, result):
+    """Expand glob patterns: the pattern's entry lists its matches, each match gets its own."""
+    concrete = []
+    for path in paths:
+        if any(c in path for c in GLOB_CHARS):
+            matches = sorted(glob.glob(path))[:MAX_GLOB_MATCHES]
+            result[path] = {"glob": True, "matches": matches}
+            concrete.extend(m for m in matches if m not in concrete)
+        elif path not in concrete:
+            concrete.append(path)
+    return concrete
+
+
 def probe_stat(paths):
     result = {}
-    for path in paths:
+    for path in expand(paths, result):
         try:
             st = os.stat(path)
         except OSError:
@@ -78,6 +97,8 @@ def probe_stat(paths):
             continue
         result[path] = {
             "exists": True,
+            "type": "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode)
+            else "other",
             "mode": "%04o" % (st.st_mode & 0o7777),
             "uid": st.st_uid,
             "gid": st.st_gid,
@@ -96,11 +117,14 @@ def name_of(lookup, ident):
 
 def probe_files(paths):
     result = {}
-    for path in paths:
+    for path in expand(paths, result):
         try:
             content, truncated = read_text(path)
         except FileNotFoundError:
             result[path] = {"exists": False}
+            continue
+        except IsADirectoryError:
+            result[path] = {"exists": True, "directory": True, "content": "", "truncated": False}
             continue
         result[path] = {"exists": True, "content": content, "truncated": truncated}
     return result
