@@ -35,6 +35,34 @@ class Severity(enum.StrEnum):
         return list(Severity).index(self)
 
 
+# How much a control weighs in a score: a critical failure should move it more than a
+# low one. Not-applicable, manual and waived findings do not count; errors count as not
+# passed, because an auditor cannot credit what could not be checked.
+SEVERITY_WEIGHTS = {"info": 0, "low": 1, "medium": 3, "high": 6, "critical": 10}
+SCORED = (Status.PASS, Status.FAIL, Status.ERROR)
+
+
+@dataclass(frozen=True)
+class WaiverNote:
+    """The waiver that applied to a finding, as every report shows it."""
+
+    owner: str
+    reason: str
+    expires: str
+    expired: bool = False
+    source: str = ""
+
+
+def score(findings: list[Finding]) -> float | None:
+    """Severity-weighted percentage of scored controls that passed; None if none scored."""
+    weights = [(f, SEVERITY_WEIGHTS[f.severity.value]) for f in findings if f.status in SCORED]
+    total = sum(w for _, w in weights)
+    if total == 0:
+        return None
+    passed = sum(w for f, w in weights if f.status is Status.PASS)
+    return round(100.0 * passed / total, 1)
+
+
 @dataclass(frozen=True)
 class Finding:
     """The verdict of one control on one host, with what was observed."""
@@ -51,14 +79,17 @@ class Finding:
     rationale: str = ""
     remediation: str = ""
     refs: dict[str, Any] = field(default_factory=dict)
+    waiver: WaiverNote | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
+        waiver = data.get("waiver")
         return cls(
             **{
                 **data,
                 "severity": Severity(data["severity"]),
                 "status": Status(data["status"]),
+                "waiver": WaiverNote(**waiver) if waiver else None,
             }
         )
 
@@ -76,6 +107,10 @@ class HostResult:
     @property
     def assessed(self) -> bool:
         return not self.error
+
+    @property
+    def score(self) -> float | None:
+        return score(self.findings) if self.assessed else None
 
     def counts(self) -> dict[str, int]:
         counted = Counter(f.status.value for f in self.findings)
@@ -111,10 +146,20 @@ class RunResult:
     profile: str
     inventory: str
     hosts: list[HostResult] = field(default_factory=list)
+    tailoring: str = ""
+    waivers: str = ""
+
+    @property
+    def score(self) -> float | None:
+        """The fleet's score: every assessed host's findings weighed together."""
+        return score([f for h in self.hosts if h.assessed for f in h.findings])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["format"] = RESULTS_FORMAT
+        data["score"] = self.score
+        for host, entry in zip(self.hosts, data["hosts"], strict=True):
+            entry["score"] = host.score
         return data
 
     @classmethod
@@ -128,6 +173,8 @@ class RunResult:
             profile=data["profile"],
             inventory=data["inventory"],
             hosts=[HostResult.from_dict(h) for h in data.get("hosts", [])],
+            tailoring=data.get("tailoring", ""),
+            waivers=data.get("waivers", ""),
         )
 
     def exit_code(self, fail_on: Severity) -> int:
