@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from assessor import __version__
-from assessor.commands import assess, lab
+from assessor.commands import assess, controls, lab
 from assessor.errors import AssessorError
 
 COMMANDS = {
     "assess": assess,
+    "controls": controls,
     "lab": lab,
 }
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from assessor.checks import params_problem
 from assessor.errors import ConfigError
 from assessor.results import Severity
+from assessor.yamlfile import load_with_lines, strip_lines
 
 
 @dataclass(frozen=True)
@@ -69,29 +69,6 @@ def default_catalogue_path() -> Path:
     return Path(str(resources.files("assessor.catalogue")))
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line each mapping starts on, for error messages."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping: dict[str, Any] = {
-        str(k): v for k, v in loader.construct_mapping(node, deep=True).items()
-    }
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
-
-
 def _schema() -> dict[str, Any]:
     text = resources.files("assessor.schemas").joinpath("catalogue.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
@@ -123,22 +100,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
 
 
 def load_catalogue_file(path: Path) -> Catalogue:
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read catalogue: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        why = f"{exc.reason} at byte {exc.start}"
-        raise ConfigError(f"{path}: catalogue is not UTF-8: {why}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        # One line, as every ConfigError: PyYAML's own text spans several and quotes
-        # "<unicode string>" where the file name belongs.
-        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
-        context = getattr(exc, "context", None)
-        detail = f"{problem} ({context})" if context else problem
-        raise ConfigError(f"{where}: catalogue is not valid YAML: {detail}") from exc
+    raw = load_with_lines(path, "catalogue")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: catalogue must be a mapping with 'version' and 'controls'")
     _validate(path, raw)
@@ -147,7 +109,7 @@ def load_catalogue_file(path: Path) -> Catalogue:
 
 
 def _validate(path: Path, raw: dict[str, Any]) -> None:
-    clean = _strip_lines(raw)
+    clean = strip_lines(raw)
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(clean), key=lambda e: list(e.absolute_path))
     if errors:
@@ -161,7 +123,7 @@ def _validate(path: Path, raw: dict[str, Any]) -> None:
                 f"{seen[entry['id']]})"
             )
         seen[entry["id"]] = line
-        problem = params_problem(entry["check"]["kind"], _strip_lines(entry["check"]))
+        problem = params_problem(entry["check"]["kind"], strip_lines(entry["check"]))
         if problem:
             raise ConfigError(f"{path}:{entry['check']['__line__']}: control {entry['id']}: "
                               f"field 'check': {problem}")
@@ -183,7 +145,7 @@ def _describe(path: Path, raw: dict[str, Any], error: jsonschema.ValidationError
 
 
 def _control(entry: dict[str, Any]) -> Control:
-    data = _strip_lines(entry)
+    data = strip_lines(entry)
     return Control(
         id=data["id"],
         title=data["title"],

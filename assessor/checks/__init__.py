@@ -4,7 +4,7 @@ The registry and comparison logic live in `core`; each area registers its kinds 
 own module, imported here so that `KINDS` is complete once `assessor.checks` is imported.
 """
 
-from assessor.checks import accounts, files, kernel, packages, sshd
+from assessor.checks import accounts, files, kernel, manual, packages, sshd
 from assessor.checks.accounts import (
     LOGIN_DEFS,
     login_defs,
@@ -50,6 +50,7 @@ __all__ = [
     "judge",
     "kernel",
     "login_defs",
+    "manual",
     "names_of",
     "no_empty_passwords",
     "package_absent",

@@ -13,7 +13,13 @@ from rich.console import Console
 
 from assessor import __version__
 from assessor.atomic import write_text
-from assessor.catalogue import Control, load_catalogue
+from assessor.catalogue import (
+    Catalogue,
+    Control,
+    apply_tailoring,
+    load_catalogue,
+    load_tailoring,
+)
 from assessor.errors import ConfigError
 from assessor.evaluate import evaluate_host, plan_probes
 from assessor.inventory import InventoryHost, load_inventory
@@ -22,6 +28,7 @@ from assessor.reports.terminal import progress, summary_table
 from assessor.results import HostResult, RunResult, Severity
 from assessor.runner import HostOutcome, run_playbook
 from assessor.tools import playbook
+from assessor.waivers import apply_waivers, load_waivers
 
 
 @dataclass(frozen=True)
@@ -30,9 +37,14 @@ class AssessOptions:
     out: Path
     limit: str | None = None
     forks: int = 10
-    profile: str = "server-l1"
+    profile: str | None = None
     fail_on: Severity = Severity.LOW
     catalogue: Path | None = None
+    tailoring: Path | None = None
+    waivers: Path | None = None
+
+
+DEFAULT_PROFILE = "server-l1"
 
 
 def add_parser(commands: Any) -> None:
@@ -41,7 +53,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--limit", help="Ansible host pattern to assess a subset")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     parser.add_argument("--forks", type=int, default=20, help="hosts in parallel (default 20)")
-    parser.add_argument("--profile", default="server-l1", help="profile (default server-l1)")
+    parser.add_argument("--profile", help=f"profile (default {DEFAULT_PROFILE}, or the "
+                        "tailoring file's `extends`)")
+    parser.add_argument("--tailoring", type=Path, help="tailoring YAML adapting the profile")
+    parser.add_argument("--waivers", type=Path, help="waivers YAML (owner, reason, expiry)")
+    parser.add_argument("--catalogue", type=Path, help="catalogue file or directory to use "
+                        "instead of the built-in one")
     parser.add_argument(
         "--fail-on", type=Severity, choices=list(Severity), default=Severity.LOW,
         help="lowest severity whose failure gives exit 1 (default low)",
@@ -53,9 +70,25 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("--forks must be at least 1")
     options = AssessOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
-        profile=args.profile, fail_on=args.fail_on,
+        profile=args.profile, fail_on=args.fail_on, catalogue=args.catalogue,
+        tailoring=args.tailoring, waivers=args.waivers,
     )
     return assess(options, console).exit_code(args.fail_on)
+
+
+def select_controls(options: AssessOptions) -> tuple[Catalogue, str, list[Control]]:
+    """The catalogue, the profile's name and its controls after any tailoring."""
+    catalogue = load_catalogue(options.catalogue)
+    if options.tailoring is None:
+        profile = options.profile or DEFAULT_PROFILE
+        return catalogue, profile, catalogue.profile(profile)
+    tailoring = load_tailoring(options.tailoring)
+    if options.profile and options.profile != tailoring.extends:
+        raise ConfigError(
+            f"{options.tailoring}: extends {tailoring.extends!r} but --profile is "
+            f"{options.profile!r}; drop --profile or make them agree"
+        )
+    return catalogue, tailoring.extends, apply_tailoring(catalogue, tailoring)
 
 
 def now() -> str:
@@ -89,8 +122,9 @@ def host_result(
 
 
 def assess(options: AssessOptions, console: Console) -> RunResult:
-    catalogue = load_catalogue(options.catalogue)
-    controls = catalogue.profile(options.profile)
+    catalogue, profile, controls = select_controls(options)
+    waivers = load_waivers(options.waivers) if options.waivers else []
+    today = datetime.now(UTC).date()
     hosts = load_inventory(options.inventory, options.limit)
     by_name = {h.name: h for h in hosts}
     run_dir = new_run_dir(options.out)
@@ -102,7 +136,8 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
 
         def on_host(name: str, outcome: HostOutcome) -> None:
             host = by_name.get(name) or InventoryHost(name, name, ())
-            result = host_result(host, outcome, controls)
+            assessed = host_result(host, outcome, controls)
+            result = apply_waivers(assessed, host.groups, waivers, today)
             results[name] = result
             checkpoint(run_dir, result)
             failed = sum(1 for r in results.values() if r.failures_at_or_above(options.fail_on))
@@ -128,12 +163,16 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
         finished=now(),
         tool_version=__version__,
         catalogue_version=catalogue.version,
-        profile=options.profile,
+        profile=profile,
         inventory=str(options.inventory),
         hosts=ordered,
+        tailoring=str(options.tailoring or ""),
+        waivers=str(options.waivers or ""),
     )
     write_all(run, run_dir)
     console.print(summary_table(run, options.fail_on))
+    fleet = "n/a" if run.score is None else f"{run.score:.1f}%"
+    console.print(f"Fleet score {fleet} (severity-weighted share of controls passed)")
     console.print(f"Reports: {run_dir}/index.html (results.json, hosts/<host>/junit.xml)")
     return run
 

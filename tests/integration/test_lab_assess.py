@@ -12,7 +12,7 @@ from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
 from assessor.reports.paths import host_dir
 
-ALL_CONTROLS = [c.id for c in load_catalogue().profile("server-l2")]
+ALL_CONTROLS = [c.id for c in load_catalogue().profile("server-l2") if c.kind != "manual"]
 
 
 def lab_exempt() -> dict[str, str]:
@@ -106,3 +106,37 @@ def test_limit_assesses_a_subset(lab: fleet.LabState, tmp_path: Path) -> None:
     run = assess(Path(lab.inventory), tmp_path, "--limit", "hardened")
     assert run.code == 0, run.stdout + run.stderr
     assert [h["name"] for h in run.results["hosts"]] == ["hardened-01"]
+
+
+def test_tailoring_and_waivers_end_to_end(
+    lab: fleet.LabState, lab_host: dict[str, fleet.LabHost], tmp_path: Path
+) -> None:
+    insecure = lab_host["insecure"].name
+    tailoring = tmp_path / "tailoring.yml"
+    tailoring.write_text("extends: server-l1\ndeselect: [net.ip-forward]\n"
+                         "set:\n  ssh.max-auth-tries: 12\n")
+    waivers = tmp_path / "waivers.yml"
+    waivers.write_text(
+        "waivers:\n"
+        f"  - {{control: ssh.x11-forwarding, hosts: {insecure}, reason: remote desktop,"
+        " owner: alice, expires: 2099-01-01}\n"
+        "  - {control: 'files.*', hosts: insecure, reason: legacy app, owner: bob,"
+        " expires: 2020-01-01}\n"
+    )
+    run = assess(Path(lab.inventory), tmp_path / "out", "--limit", insecure,
+                 "--tailoring", str(tailoring), "--waivers", str(waivers))
+    assert run.code == 1, run.stderr
+    findings = {f["control_id"]: f for f in run.host(insecure)["findings"]}
+    assert "net.ip-forward" not in findings
+    assert findings["ssh.max-auth-tries"]["status"] == "pass"  # 10 <= tailored 12
+    assert findings["ssh.x11-forwarding"]["status"] == "waived"
+    assert findings["ssh.x11-forwarding"]["waiver"]["owner"] == "alice"
+    lapsed = findings["files.passwd"]
+    assert lapsed["status"] == "fail" and lapsed["waiver"]["expired"] is True
+    assert "waiver expired on 2020-01-01" in lapsed["reason"]
+    assert run.results["tailoring"] == str(tailoring)
+    xml = JUnitXml.fromfile(str(host_dir(run.run_dir, insecure) / "junit.xml"))
+    skipped = [r for suite in xml for case in suite for r in case.result
+               if isinstance(r, Skipped)]
+    assert any("waived" in (r.message or "") for r in skipped)
+    assert "Fleet score" in run.stdout

@@ -82,3 +82,33 @@ def test_failures_at_or_above() -> None:
     )
     assert [f.control_id for f in h.failures_at_or_above(Severity.MEDIUM)] == ["high"]
     assert [f.control_id for f in h.failures_at_or_above(Severity.INFO)] == ["low", "high"]
+
+
+def test_score_weighs_failures_by_severity() -> None:
+    from assessor.results import score
+
+    critical_fail = [finding("a", Status.PASS, Severity.LOW), finding("b", Status.FAIL,
+                                                                     Severity.CRITICAL)]
+    low_fail = [finding("a", Status.PASS, Severity.CRITICAL), finding("b", Status.FAIL,
+                                                                     Severity.LOW)]
+    assert score(critical_fail) == round(100 * 1 / 11, 1)
+    assert score(low_fail) == round(100 * 10 / 11, 1)
+
+
+def test_score_ignores_waived_notapplicable_manual_but_counts_errors() -> None:
+    from assessor.results import score
+
+    findings = [finding("a", Status.PASS, Severity.HIGH), finding("b", Status.ERROR, Severity.HIGH),
+                finding("c", Status.WAIVED), finding("d", Status.NOTAPPLICABLE),
+                finding("e", Status.MANUAL)]
+    assert score(findings) == 50.0
+    assert score([finding("x", Status.NOTAPPLICABLE)]) is None
+
+
+def test_scores_are_in_results_json_per_host_and_fleet() -> None:
+    good = HostResult("a", findings=[finding("x", Status.PASS)])
+    bad = HostResult("b", findings=[finding("x", Status.FAIL)])
+    down = HostResult("c", error="unreachable")
+    data = run_of(good, bad, down).to_dict()
+    assert [h["score"] for h in data["hosts"]] == [100.0, 0.0, None]
+    assert data["score"] == 50.0
