@@ -1,0 +1,171 @@
+"""Audit benchmark: `assessor assess` against the slow way and the floor, in one run.
+
+    sudo .venv/bin/python bench/audit.py [--hosts 10] [--profile server-l2] [--keep-lab]
+
+(a) `assessor assess`: one module run per host (pipelining, persistent connections).
+(b) the usual way: a generated playbook with one Ansible task per control, run by
+    `ansible-playbook` with default settings (fact gathering, no pipelining, 5 forks).
+(c) the floor: one plain `ssh` per host piping the same snapshot code to python3, all
+    hosts in parallel; nothing can collect the same data with fewer round trips.
+
+Prints wall times, the assessor's peak RSS, and the ratios b/a and a/c. Needs root (lab).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assessor.catalogue import Control, load_catalogue  # noqa: E402
+from assessor.checks import probes_for  # noqa: E402
+from assessor.evaluate import plan_probes  # noqa: E402
+from assessor.lab import fleet  # noqa: E402
+
+LAB = "bench"
+MODULE = ROOT / "roles/collect/library/assessor_snapshot.py"
+BIN = Path(sys.executable).parent
+RUN_TIMEOUT = 3600
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):  # 1 = controls failed, which is expected
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return elapsed, proc.stderr
+
+
+def run_assessor(inventory: Path, profile: str, out: Path) -> tuple[float, int, int]:
+    """(a), measured around a Python that reports its own peak RSS at exit."""
+    wrapper = (
+        "import resource, sys\n"
+        "from assessor.cli import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print('MAXRSS_KB', own, kids, file=sys.stderr)\n"
+        "sys.exit(rc)\n"
+    )
+    elapsed, stderr = timed([sys.executable, "-c", wrapper, "assess", "-i", str(inventory),
+                             "--profile", profile, "--out", str(out)])
+    own, kids = next(map(int, line.split()[1:3]) for line in stderr.splitlines()
+                     if line.startswith("MAXRSS_KB"))
+    return elapsed, own, kids
+
+
+def task_for(control: Control) -> dict[str, Any]:
+    """How a typical role checks one control: a builtin module where one fits, else ours."""
+    probes = probes_for(control.kind, control.params)
+    name = f"{control.id}: {control.title}"
+    base: dict[str, Any] = {"name": name, "changed_when": False, "check_mode": False}
+    if list(probes) == ["sshd"]:
+        return base | {"ansible.builtin.command": "/usr/sbin/sshd -T"}
+    if list(probes) == ["sysctl"]:
+        key = probes["sysctl"][0]
+        return base | {"ansible.builtin.command": f"cat /proc/sys/{key.replace('.', '/')}"}
+    if list(probes) == ["stat"] and len(probes["stat"]) == 1 and "*" not in probes["stat"][0]:
+        return {"name": name, "ansible.builtin.stat": {"path": probes["stat"][0]}}
+    if list(probes) == ["packages"]:
+        return base | {"ansible.builtin.command": "dpkg-query -W -f '${Package} ${Status}\\n'"}
+    if list(probes) == ["files"] and len(probes["files"]) == 1 and "*" not in probes["files"][0]:
+        return {"name": name, "ansible.builtin.slurp": {"src": probes["files"][0]},
+                "failed_when": False}
+    return {"name": name, "assessor_snapshot": {"probes": probes}}
+
+
+def run_per_task(inventory: Path, controls: list[Control], work: Path) -> float:
+    """(b): one task per control, ansible-playbook with its defaults."""
+    playbook = work / "per-control.yml"
+    play = {"name": "One task per control", "hosts": "all", "become": True,
+            "tasks": [task_for(c) for c in controls]}
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env |= {"PATH": f"{BIN}:{env.get('PATH', '')}",
+            "ANSIBLE_LIBRARY": str(MODULE.parent),  # only so the fallback tasks can run
+            "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3"}
+    elapsed, _ = timed([str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)],
+                       env=env)
+    return elapsed
+
+
+def floor_script(probes: dict[str, Any]) -> str:
+    """The collect module's own code as a plain script: same probes, no Ansible."""
+    source = MODULE.read_text()
+    source = source.replace("from ansible.module_utils.basic import AnsibleModule", "")
+    source = source.split('if __name__ == "__main__":')[0]
+    return source + f"\nimport json\nprint(json.dumps(snapshot({probes!r})))\n"
+
+
+def run_floor(state: fleet.LabState, probes: dict[str, Any]) -> float:
+    """(c): one ssh per host, all at once, each piping the snapshot script to python3."""
+    script = floor_script(probes)
+    start = time.perf_counter()
+    procs = []
+    for host in state.hosts:
+        argv = ["ssh", "-i", state.key, "-o", f"UserKnownHostsFile={state.known_hosts}",
+                "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes",
+                f"ops@{host.address}", "sudo", "/usr/bin/python3", "-"]
+        procs.append(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        out, err = proc.communicate(script, timeout=RUN_TIMEOUT)
+        if proc.returncode != 0 or "facts" not in json.loads(out or "{}"):
+            raise SystemExit(f"floor ssh failed: {err[-2000:]}")
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--profile", default="server-l2")
+    parser.add_argument("--keep-lab", action="store_true")
+    args = parser.parse_args()
+
+    controls = load_catalogue().profile(args.profile)
+    fleet.down(LAB, say=lambda _: None)
+    work = Path(tempfile.mkdtemp(prefix="assessor-bench-"))
+    inventory = work / "inventory.yml"
+    state = fleet.up(LAB, args.hosts, flavours="weak,hardened", inventory=inventory,
+                     say=lambda _: None)
+    try:
+        floor_time = run_floor(state, plan_probes(controls))  # also warms the page cache
+        assess_time, rss_kb, child_kb = run_assessor(inventory, args.profile, work / "reports")
+        floor_time = min(floor_time, run_floor(state, plan_probes(controls)))
+        task_time = run_per_task(inventory, controls, work)
+    finally:
+        if not args.keep_lab:
+            fleet.down(LAB, say=lambda _: None)
+
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(f"hosts: {args.hosts}, profile {args.profile}: {len(controls)} controls")
+    print(f"(a) assessor assess             {assess_time:8.2f} s   peak RSS {rss_kb / 1024:.0f} MiB"
+          f" (largest child, ansible-playbook: {child_kb / 1024:.0f} MiB)")
+    print(f"(b) one task per control        {task_time:8.2f} s")
+    print(f"(c) floor: one ssh per host     {floor_time:8.2f} s")
+    print(f"b/a = {task_time / assess_time:.1f}   (target >= 20)")
+    print(f"a/c = {assess_time / floor_time:.1f}   (target <= 2)")
+    print(f"work dir: {work}  (rerun a lab with: {shlex.join(sys.argv)} --keep-lab)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
