@@ -16,13 +16,17 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from assessor import __version__
-from assessor.commands import assess, controls, lab
+from assessor.commands import assess, controls, diff, exposure, lab, patch, report
 from assessor.errors import AssessorError
 
 COMMANDS = {
     "assess": assess,
     "controls": controls,
     "lab": lab,
+    "exposure": exposure,
+    "patch": patch,
+    "report": report,
+    "diff": diff,
 }
 
 

@@ -16,12 +16,16 @@ from assessor.results import Status
     "file_permissions",
     lambda p: {"stat": [p["path"]]},
     required=("path", "max_mode"),
-    optional=("owner", "group"),
+    optional=("owner", "group", "when_absent"),
 )
 def file_permissions(snapshot: Snapshot, params: Params) -> Observation:
+    """`when_absent: notapplicable` for files that only matter when present (backups, grub)."""
     path = str(params["path"])
     info = snapshot["stat"][path]
     if not info.get("exists"):
+        if params.get("when_absent", "fail") == "notapplicable":
+            return Observation(Status.NOTAPPLICABLE, "present", "missing",
+                               f"{path} does not exist on this host", f"stat {path}: missing")
         return Observation(Status.FAIL, "present", "missing", f"{path} does not exist")
     mode = int(str(info["mode"]), 8)
     limit = int(str(params["max_mode"]), 8)

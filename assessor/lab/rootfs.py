@@ -29,6 +29,8 @@ EXTRA_PACKAGES = (
     # what the baseline's other areas judge: unit files and journald config, audit,
     # firewall, scheduling, password quality, logging
     "systemd", "auditd", "nftables", "cron", "at", "libpam-pwquality", "rsyslog",
+    # mandatory access control, installed by default on Debian
+    "apparmor",
 )
 POLICY_RC = """#!/bin/sh
 # lab hosts have no init system: never start services from maintainer scripts
@@ -38,7 +40,8 @@ DEBOOTSTRAP_TIMEOUT = 1200
 RECIPE_VERSION = "1"
 
 LAB_INIT = """#!/bin/sh
-# PID 1 of a lab host: private /proc, /run and ptys, network sysctls from /etc/sysctl.d
+# PID 1 of a lab host: private /proc, /run and ptys, fstab's tmpfs mounts, the enabled
+# firewall, network sysctls from /etc/sysctl.d
 # as a real boot would apply them (net.* only: the kernel's globals belong to the
 # machine, not to the lab host), then sshd in the foreground, which reaps children.
 mount -t proc proc /proc
@@ -47,7 +50,22 @@ mkdir -p /run/sshd /run/lock
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts \\
   && mount --bind /dev/pts/ptmx /dev/ptmx
 hostname -F /etc/hostname
-sysctl -q --system --pattern '^net\\.' >/dev/null 2>&1
+# tmpfs entries of the host's /etc/fstab (/tmp, /dev/shm, /var/tmp) as a boot mounts them;
+# a lab host has no block devices of its own, so nothing else
+mount -a -t tmpfs >/dev/null 2>&1
+# the ruleset nftables.service loads at boot, when the host enabled that service
+if [ -e /etc/systemd/system/sysinit.target.wants/nftables.service ]; then
+  nft -f /etc/nftables.conf
+fi
+# net.* only, in systemd-sysctl's order; procps' `sysctl --system --pattern` ignores the
+# pattern and would write the machine's kernel.* and fs.* values from a lab host's files
+/lib/systemd/systemd-sysctl --prefix=net >/dev/null 2>&1
+# The kernel's global sysctls are the machine's, not the lab host's: make them read-only
+# here so nothing run on a lab host (a hardening role, a test) can change the machine.
+for d in kernel fs vm dev abi user debug; do
+  [ -d /proc/sys/$d ] && mount --bind /proc/sys/$d /proc/sys/$d \
+    && mount -o remount,bind,ro /proc/sys/$d
+done
 exec /usr/sbin/sshd -D -e
 """
 

@@ -38,7 +38,9 @@ def sshd_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 
 
 def sysctl_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
-    return snap.sysctl({p["key"]: value_for(p, passing)})
+    value = value_for(p, passing)
+    snap.sysctl_file("/etc/sysctl.d/60-x.conf", f"{p['key']} = {value}\n")
+    return snap.sysctl({p["key"]: value})
 
 
 def login_defs_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:

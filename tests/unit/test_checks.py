@@ -110,15 +110,17 @@ FORWARD = {"key": "net.ipv4.ip_forward", "expect": "0"}
 
 
 def test_sysctl_pass_and_fail(snap: Snap) -> None:
+    snap.sysctl_file("/etc/sysctl.conf", "net.ipv4.ip_forward = 0\n")
     ok = judge("sysctl", snap.sysctl({"net.ipv4.ip_forward": "0"}).build(), FORWARD)
     assert ok.status is Status.PASS
-    assert ok.evidence == "/proc/sys/net/ipv4/ip_forward = 0"
-    bad = judge("sysctl", Snap().sysctl({"net.ipv4.ip_forward": "1"}).build(), FORWARD)
+    assert ok.evidence.startswith("/proc/sys/net/ipv4/ip_forward = 0")
+    bad = judge("sysctl", snap.sysctl({"net.ipv4.ip_forward": "1"}).build(), FORWARD)
     assert bad.status is Status.FAIL
     assert (bad.expected, bad.observed) == ("0", "1")
 
 
 def test_sysctl_integer_expectation_matches_string_value(snap: Snap) -> None:
+    snap.sysctl_file("/etc/sysctl.conf", "net.ipv4.tcp_syncookies=1\n")
     snapshot = snap.sysctl({"net.ipv4.tcp_syncookies": "1"}).build()
     obs = judge("sysctl", snapshot, {"key": "net.ipv4.tcp_syncookies", "expect": 1})
     assert obs.status is Status.PASS
@@ -417,7 +419,8 @@ def test_stat_entry_missing_for_path_is_error(snap: Snap) -> None:
 
 def test_probes_each_kind_asks_for() -> None:
     assert probes_for("sshd_effective", ROOT_LOGIN) == {"sshd": True}
-    assert probes_for("sysctl", FORWARD) == {"sysctl": ["net.ipv4.ip_forward"]}
+    assert probes_for("sysctl", FORWARD) == {"sysctl": ["net.ipv4.ip_forward"],
+                                             "sysctl_files": True}
     assert probes_for("file_permissions", SHADOW) == {"stat": ["/etc/shadow"]}
     assert probes_for("login_defs", MAX_DAYS) == {"files": ["/etc/login.defs"]}
     assert probes_for("package_absent", TELNETD) == {"packages": True}

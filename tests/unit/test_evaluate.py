@@ -43,6 +43,7 @@ def test_plan_merges_and_deduplicates_probe_requests() -> None:
     assert plan_probes(controls) == {
         "sshd": True,
         "sysctl": ["net.ipv4.ip_forward", "net.ipv4.tcp_syncookies"],
+        "sysctl_files": True,
         "stat": ["/etc/shadow", "/etc/passwd"],
         "files": ["/etc/login.defs"],
         "packages": True,
@@ -52,7 +53,8 @@ def test_plan_merges_and_deduplicates_probe_requests() -> None:
 
 def test_plan_asks_only_for_what_is_needed() -> None:
     only_sysctl = [control({"kind": "sysctl", "key": "kernel.randomize_va_space", "expect": "2"})]
-    assert plan_probes(only_sysctl) == {"sysctl": ["kernel.randomize_va_space"]}
+    assert plan_probes(only_sysctl) == {"sysctl": ["kernel.randomize_va_space"],
+                                        "sysctl_files": True}
     assert plan_probes([]) == {}
 
 
@@ -60,7 +62,7 @@ def test_plan_for_the_real_catalogue_covers_every_control(catalogue: Catalogue) 
     plan = plan_probes(catalogue.controls)
     sysctl_keys = [c.params["key"] for c in catalogue.controls if c.kind == "sysctl"]
     assert plan["sysctl"] == list(dict.fromkeys(sysctl_keys))
-    assert set(plan) == {"sshd", "sysctl", "stat", "files", "packages", "accounts"}
+    assert {"sshd", "sysctl", "sysctl_files", "stat", "files", "packages", "accounts"} <= set(plan)
 
 
 def test_platform_of() -> None:
@@ -83,7 +85,8 @@ def test_control_for_another_platform_is_notapplicable() -> None:
 
 def test_control_for_this_platform_is_judged() -> None:
     for_12 = control(FORWARD, platforms=("debian11", "debian12"))
-    snapshot = Snap("debian", "12").sysctl({"net.ipv4.ip_forward": "1"}).build()
+    snap = Snap("debian", "12").sysctl_file("/etc/sysctl.conf", "net.ipv4.ip_forward = 0\n")
+    snapshot = snap.sysctl({"net.ipv4.ip_forward": "1"}).build()
     finding = evaluate_control(for_12, snapshot)
     assert finding.status is Status.FAIL
     assert finding.observed == "1"
@@ -123,6 +126,7 @@ def test_evaluate_host_one_finding_per_control_and_facts(catalogue: Catalogue) -
 
 
 def test_evaluate_host_on_an_empty_snapshot_does_not_crash(catalogue: Catalogue) -> None:
-    host = evaluate_host("h", "h", catalogue.controls, {})
+    facts = {"facts": {"os_id": "debian", "os_version_id": "12"}}  # so platforms match
+    host = evaluate_host("h", "h", catalogue.controls, facts)
     assert {f.status for f in host.findings} == {Status.ERROR}
     assert all(f.reason for f in host.findings)

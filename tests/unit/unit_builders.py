@@ -21,6 +21,10 @@ LOGIN_DEFS = "/etc/login.defs"
 INSTALLED = "install ok installed"
 CONFIG_FILES = "deinstall ok config-files"
 NOT_INSTALLED = "purge ok not-installed"
+SYSCTL_DIRS = (
+    "/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
+    "/lib/sysctl.d",
+)
 
 
 def load_snapshot_module() -> ModuleType:
@@ -105,6 +109,12 @@ class Snap:
 
     def error(self, probe: str, why: str) -> Snap:
         self.data["errors"][probe] = why
+        return self
+
+    def sysctl_file(self, path: str, content: str) -> Snap:
+        """A sysctl.d (or /etc/sysctl.conf) file as the `sysctl_files` probe returns it."""
+        probe = self.data.setdefault("sysctl_files", {"dirs": list(SYSCTL_DIRS), "files": {}})
+        probe["files"][path] = content
         return self
 
     def build(self) -> dict[str, Any]:

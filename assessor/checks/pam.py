@@ -1,0 +1,368 @@
+"""PAM stacks, read in order as libpam reads them.
+
+A stack file is `type control module [args...]` lines: `#` starts a comment anywhere on a
+line, a trailing backslash continues it, a control may be a `[value=action ...]` bracket
+with spaces, a leading `-` on the type means "skip when the module is missing", and
+`@include file` (or `type include|substack file`) pulls in another stack. A module's own
+arguments override its configuration file (pwquality.conf, faillock.conf,
+pwhistory.conf), which in turn overrides the built-in default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assessor.checks.config import judge_value, live_lines, read_files
+from assessor.checks.core import Observation, Params, Snapshot, names_of, register, verdict
+from assessor.results import Status
+
+PAM_DIR = "/etc/pam.d"
+MAX_DEPTH = 8
+TYPES = ("auth", "account", "password", "session")
+
+
+@dataclass(frozen=True)
+class PamLine:
+    type: str
+    control: str
+    module: str
+    args: tuple[str, ...]
+    source: str
+    optional: bool = False
+
+    @property
+    def module_name(self) -> str:
+        """`pam_unix.so`, whether the line names it bare or by full path."""
+        return self.module.rsplit("/", 1)[-1]
+
+    def text(self) -> str:
+        return " ".join((("-" if self.optional else "") + self.type, self.control, self.module,
+                         *self.args))
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) after joining continuations and cutting comments."""
+    out: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0]
+        cut = "#" in raw
+        if not pending:
+            start = number
+        if not cut and line.rstrip().endswith("\\"):
+            pending.append(line.rstrip()[:-1])
+            continue
+        pending.append(line)
+        joined = " ".join(pending).strip()
+        pending = []
+        if joined:
+            out.append((start, joined))
+    if pending and " ".join(pending).strip():
+        out.append((start, " ".join(pending).strip()))
+    return out
+
+
+def tokens(line: str) -> list[str]:
+    """Whitespace-separated words, a `[...]` group (with `\\]` inside) kept as one word."""
+    words: list[str] = []
+    i = 0
+    while i < len(line):
+        if line[i].isspace():
+            i += 1
+            continue
+        if line[i] == "[":
+            j = i + 1
+            while j < len(line) and line[j] != "]":
+                j += 2 if line[j] == "\\" else 1
+            words.append(line[i:j + 1])
+            i = j + 1
+            continue
+        j = i
+        while j < len(line) and not line[j].isspace():
+            j += 1
+        words.append(line[i:j])
+        i = j
+    return words
+
+
+@dataclass(frozen=True)
+class Include:
+    name: str
+    type: str | None  # None: every type (@include)
+    source: str
+
+
+def parse_pam(text: str, path: str = "") -> list[PamLine | Include]:
+    entries: list[PamLine | Include] = []
+    for number, line in logical_lines(text):
+        source = f"{path}:{number}"
+        words = tokens(line)
+        if words[0] == "@include" and len(words) > 1:
+            entries.append(Include(words[1], None, source))
+            continue
+        if len(words) < 3:
+            continue  # libpam logs and skips a malformed line
+        kind, control, module = words[0].lower(), words[1], words[2]
+        optional = kind.startswith("-")
+        kind = kind.lstrip("-")
+        if kind not in TYPES:
+            continue
+        if control.lower() in ("include", "substack"):
+            entries.append(Include(module, kind, source))
+            continue
+        entries.append(PamLine(kind, control, module, tuple(words[3:]), source, optional))
+    return entries
+
+
+def stack(files: dict[str, str], service: str, type_: str | None = None,
+          depth: int = 0) -> list[PamLine]:
+    """Lines of a service's stack in order, includes resolved, optionally of one type."""
+    path = service if service.startswith("/") else f"{PAM_DIR}/{service}"
+    if depth > MAX_DEPTH or path not in files:
+        return []
+    lines: list[PamLine] = []
+    for entry in parse_pam(files[path], path):
+        if isinstance(entry, Include):
+            if type_ is None or entry.type in (None, type_):
+                lines.extend(stack(files, entry.name, entry.type or type_, depth + 1))
+        elif type_ is None or entry.type == type_:
+            lines.append(entry)
+    return lines
+
+
+def arg_value(args: tuple[str, ...], option: str) -> str | None:
+    """The last `option=value` (or bare `option`, as "true") among a module's arguments."""
+    found = None
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if key == option:
+            found = value if sep else "true"
+    return found
+
+
+def has_arg(args: tuple[str, ...], wanted: str) -> bool:
+    """`remember` matches `remember=5`; `group=wheel` must match exactly."""
+    if "=" in wanted:
+        return wanted in args
+    return any(a == wanted or a.startswith(wanted + "=") for a in args)
+
+
+def pam_files(snapshot: Snapshot) -> dict[str, str]:
+    return dict(read_files(snapshot, [f"{PAM_DIR}/*"]))
+
+
+def module_lines(snapshot: Snapshot, params: Params) -> tuple[list[PamLine], str]:
+    service, type_ = str(params["service"]), str(params["type"])
+    lines = stack(pam_files(snapshot), service, type_)
+    module = str(params["module"])
+    where = f"{type_} stack of {PAM_DIR}/{service}"
+    return [line for line in lines if line.module_name == module], where
+
+
+def pam_probes(params: Params) -> dict[str, list[str]]:
+    return {"files": [f"{PAM_DIR}/*", *names_of(params.get("conf"))]}
+
+
+@register(
+    "pam_module",
+    pam_probes,
+    required=("service", "type", "module"),
+    optional=("args_all", "args_none", "args_one_of", "absent"),
+)
+def pam_module(snapshot: Snapshot, params: Params) -> Observation:
+    """The module is (or with `absent`, is not) in the stack, with or without arguments."""
+    found, where = module_lines(snapshot, params)
+    module = str(params["module"])
+    evidence = "\n".join(f"{line.source}: {line.text()}" for line in found) or f"{where}: " \
+        f"no {module}"
+    if params.get("absent"):
+        observed = f"{module} in {where}" if found else f"no {module} in {where}"
+        return verdict(not found, f"no {module}", observed, module, evidence)
+    if not found:
+        return Observation(Status.FAIL, f"{module} in {where}", "not in the stack",
+                           f"{module} is not in the {where}", evidence)
+    problems = []
+    for line in found:
+        missing = [a for a in names_of(params.get("args_all")) if not has_arg(line.args, a)]
+        extra = [a for a in names_of(params.get("args_none")) if has_arg(line.args, a)]
+        one_of = names_of(params.get("args_one_of"))
+        if missing:
+            problems.append(f"{line.source} lacks {', '.join(missing)}")
+        if extra:
+            problems.append(f"{line.source} has {', '.join(extra)}")
+        if one_of and not any(has_arg(line.args, a) for a in one_of):
+            problems.append(f"{line.source} has none of {', '.join(one_of)}")
+    expected = _expected(params, module)
+    observed = "; ".join(line.text() for line in found)
+    if problems:
+        return Observation(Status.FAIL, expected, observed, "; ".join(problems), evidence)
+    return Observation(Status.PASS, expected, observed, f"{where}: {observed}", evidence)
+
+
+def _expected(params: Params, module: str) -> str:
+    parts = [module]
+    if params.get("args_all"):
+        parts.append("with " + ", ".join(names_of(params["args_all"])))
+    if params.get("args_none"):
+        parts.append("without " + ", ".join(names_of(params["args_none"])))
+    if params.get("args_one_of"):
+        parts.append("with one of " + ", ".join(names_of(params["args_one_of"])))
+    return " ".join(parts)
+
+
+def conf_value(snapshot: Snapshot, patterns: list[str], option: str) -> tuple[str, str] | None:
+    """(value, where) from `key = value` / bare `key` files; the last file read wins."""
+    found = None
+    for path, text in read_files(snapshot, patterns):
+        for number, line in live_lines(text, "#"):
+            key, sep, value = line.partition("=")
+            if key.strip() == option:
+                found = (value.strip() if sep else "true", f"{path}:{number}: {line}")
+    return found
+
+
+@register(
+    "pam_option",
+    pam_probes,
+    required=("service", "type", "module", "option"),
+    optional=("conf", "default", "present", "unbounded", "expect", "one_of", "max", "min"),
+)
+def pam_option(snapshot: Snapshot, params: Params) -> Observation:
+    """A module setting: its argument in the stack, else its conf file, else the default."""
+    found, where = module_lines(snapshot, params)
+    module, option = str(params["module"]), str(params["option"])
+    if not found:
+        return Observation(Status.FAIL, f"{module} in {where}", f"{module} not in the stack",
+                           f"{module} is not in the {where}, so {option} is not enforced",
+                           f"{where}: no {module}")
+    from_args = [(v, line) for line in found if (v := arg_value(line.args, option)) is not None]
+    from_conf = conf_value(snapshot, names_of(params.get("conf")), option)
+    observed: str | None
+    if from_args:
+        observed, line = from_args[-1]
+        evidence, shown = f"{line.source}: {line.text()}", observed
+    elif from_conf:
+        observed, evidence = from_conf
+        shown = observed
+    elif "default" in params:
+        observed = str(params["default"])
+        evidence = f"{option} set neither in {module} arguments nor in " \
+            f"{', '.join(names_of(params.get('conf'))) or 'a conf file'}"
+        shown = f"{observed} (not set; default)"
+    else:
+        observed, evidence, shown = None, f"{option} not set", "not set"
+    ok, expected = judge_value(observed, params)
+    return verdict(ok, expected, shown, f"{module} {option}", evidence)
+
+
+# --- sudoers ------------------------------------------------------------------------------
+
+SUDOERS = "/etc/sudoers"
+SUDOERS_D = "/etc/sudoers.d"
+
+
+def sudoers_lines(files: dict[str, str], path: str = SUDOERS,
+                  depth: int = 0) -> list[tuple[str, str]]:
+    """(source, logical line) in the order sudo reads them, includes resolved.
+
+    `@includedir` / `#includedir` read a directory's files in sorted order, skipping
+    names that end in `~` or contain a dot, as sudo does; `#` starts a comment unless it
+    begins an include or a numeric uid (`#0`).
+    """
+    if depth > MAX_DEPTH or path not in files:
+        return []
+    out: list[tuple[str, str]] = []
+    pending = ""
+    for number, raw in enumerate(files[path].splitlines(), 1):
+        line = (pending + " " + raw.strip()).strip() if pending else raw.strip()
+        if line.endswith("\\"):
+            pending = line[:-1]
+            continue
+        pending = ""
+        words = line.split(None, 1)
+        if words and words[0] in ("@includedir", "#includedir") and len(words) > 1:
+            folder = words[1].strip().rstrip("/")
+            for name in sorted(p for p in files if p.startswith(folder + "/")):
+                base = name[len(folder) + 1:]
+                if "/" not in base and "." not in base and not base.endswith("~"):
+                    out.extend(sudoers_lines(files, name, depth + 1))
+            continue
+        if words and words[0] in ("@include", "#include") and len(words) > 1:
+            out.extend(sudoers_lines(files, words[1].strip(), depth + 1))
+            continue
+        line = _cut_comment(line)
+        if line:
+            out.append((f"{path}:{number}", line))
+    return out
+
+
+def _cut_comment(line: str) -> str:
+    for i, char in enumerate(line):
+        if char == "#" and not line[i + 1:i + 2].isdigit():
+            return line[:i].strip()
+    return line.strip()
+
+
+def split_settings(text: str) -> list[str]:
+    """`a, b="x, y", !c` -> ["a", 'b="x, y"', "!c"]: commas inside quotes do not split."""
+    parts, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return [p for p in parts if p]
+
+
+def sudo_defaults_values(lines: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """option -> (value, source) over every Defaults line, later lines winning.
+
+    A flag reads "true", a negated flag (`!use_pty`) "false"; scoped forms
+    (`Defaults:user`, `Defaults>runas` ...) count too, since they weaken the same setting.
+    """
+    values: dict[str, tuple[str, str]] = {}
+    for source, line in lines:
+        words = line.split(None, 1)
+        if len(words) < 2 or not words[0].startswith("Defaults"):
+            continue
+        for setting in split_settings(words[1]):
+            key, sep, value = setting.partition("=")
+            key = key.strip().rstrip("+-")
+            if sep:
+                values[key] = (value.strip().strip('"'), f"{source}: {line}")
+            elif key.startswith("!"):
+                values[key.lstrip("!").strip()] = ("false", f"{source}: {line}")
+            else:
+                values[key] = ("true", f"{source}: {line}")
+    return values
+
+
+@register(
+    "sudo_defaults",
+    lambda p: {"files": [SUDOERS, f"{SUDOERS_D}/*"]},
+    required=("option",),
+    optional=("default", "present", "unbounded", "expect", "one_of", "max", "min"),
+)
+def sudo_defaults(snapshot: Snapshot, params: Params) -> Observation:
+    files = dict(read_files(snapshot, [SUDOERS, f"{SUDOERS_D}/*"]))
+    if SUDOERS not in files:
+        return Observation(Status.FAIL, "present", "missing", f"{SUDOERS} does not exist")
+    option = str(params["option"])
+    found = sudo_defaults_values(sudoers_lines(files)).get(option)
+    observed: str | None
+    if found:
+        observed, evidence = found
+        shown = observed
+    elif "default" in params:
+        observed = str(params["default"])
+        evidence = f"no Defaults line sets {option} in {SUDOERS} or {SUDOERS_D}"
+        shown = f"{observed} (not set; sudo's default)"
+    else:
+        observed, evidence, shown = None, f"no Defaults line sets {option}", "not set"
+    ok, expected = judge_value(observed, params)
+    return verdict(ok, expected, shown, f"sudo {option}", evidence)
