@@ -1,0 +1,202 @@
+"""A small signed Debian repository for the lab tests, and the hosts' side of it.
+
+Real packages built with dpkg-deb, indexed with apt-ftparchive, signed with a throwaway
+gpg key, served to lab hosts as `file:/srv/repo` inside their root (an internal mirror,
+which is what offline fleets use). The suite is `bookworm-security`, so apt reports the
+origin the way it does for Debian's security archive.
+
+Source assessor-demo 1.0-1 (vulnerable) builds assessor-demo 1.0-1 and the binNMU'd
+library libassessor-demo1 1.0-1+b1 (`Source: assessor-demo (1.0-1)`: binary and source
+versions differ); 1.0-1+deb12u1 fixes both and, like libc6, asks for a reboot.
+assessor-extra 1:2.0~rc1-1 -> 1:2.0-1 (epoch, tilde) is a security upgrade no advisory
+names: only `patch --all-security` takes it. python3-apt and its two dependencies come
+from Debian (apt-get download, cached) because Ansible's apt module needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TIMEOUT = 180
+LIBRARY = "/usr/lib/assessor-demo/libassessor-demo.so.1"
+LIBRARY_PAYLOAD = Path("/lib/x86_64-linux-gnu/libBrokenLocale.so.1")  # any small real ELF .so
+FROM_DEBIAN = ("python3-apt", "python-apt-common", "distro-info-data")
+KEYRING = "/etc/apt/keyrings/assessor-lab.gpg"
+REBOOT_POSTINST = """#!/bin/sh
+set -e
+# like libc6 and the kernel: a running system keeps the old code until it reboots
+if [ "$1" = configure ]; then
+  touch /var/run/reboot-required
+  echo assessor-demo >> /var/run/reboot-required.pkgs
+fi
+"""
+
+
+@dataclass(frozen=True)
+class Deb:
+    name: str
+    version: str
+    source: str = ""
+    depends: str = ""
+    postinst: str = ""
+    library: bool = False
+    files: dict[str, str] = field(default_factory=dict)
+
+
+PACKAGES = (
+    Deb("assessor-demo", "1.0-1", depends="libassessor-demo1 (>= 1.0-1)"),
+    Deb("libassessor-demo1", "1.0-1+b1", source="assessor-demo (1.0-1)", library=True),
+    Deb("assessor-demo", "1.0-1+deb12u1", depends="libassessor-demo1 (>= 1.0-1+deb12u1)",
+        postinst=REBOOT_POSTINST),
+    Deb("libassessor-demo1", "1.0-1+deb12u1", source="assessor-demo", library=True),
+    Deb("assessor-extra", "1:2.0~rc1-1"),
+    Deb("assessor-extra", "1:2.0-1"),
+)
+VULNERABLE = ("assessor-demo=1.0-1", "libassessor-demo1=1.0-1+b1", "assessor-extra=1:2.0~rc1-1")
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+def build_deb(deb: Deb, work: Path) -> Path:
+    root = work / f"{deb.name}_{deb.version.replace(':', '%3a')}"
+    (root / "DEBIAN").mkdir(parents=True)
+    control = [
+        f"Package: {deb.name}", f"Version: {deb.version}", "Architecture: all",
+        "Maintainer: assessor tests <tests@assessor.invalid>", "Section: misc",
+        "Priority: optional", f"Description: {deb.name} for assessor's patch tests",
+    ]
+    if deb.source:
+        control.insert(2, f"Source: {deb.source}")
+    if deb.depends:
+        control.append(f"Depends: {deb.depends}")
+    (root / "DEBIAN/control").write_text("\n".join(control) + "\n")
+    if deb.postinst:
+        (root / "DEBIAN/postinst").write_text(deb.postinst)
+        (root / "DEBIAN/postinst").chmod(0o755)
+    doc = root / "usr/share/doc" / deb.name / "VERSION"
+    doc.parent.mkdir(parents=True)
+    doc.write_text(deb.version + "\n")
+    if deb.library:
+        target = root / LIBRARY.lstrip("/")
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(LIBRARY_PAYLOAD, target)
+    out = work / f"{root.name}.deb"
+    run("dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(out))
+    return out
+
+
+def debian_debs(cache: Path) -> list[Path]:
+    """python3-apt and its dependencies from Debian, downloaded once and kept."""
+    cache.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in FROM_DEBIAN if not list(cache.glob(f"{p}_*.deb"))]
+    if missing:
+        run("apt-get", "download", *missing, cwd=cache)
+    return sorted(p for name in FROM_DEBIAN for p in cache.glob(f"{name}_*.deb"))
+
+
+@dataclass(frozen=True)
+class Repo:
+    path: Path
+    key: Path
+
+
+def build_repo(dest: Path) -> Repo:
+    """Packages, Release and a signed InRelease in `dest` (a flat repository)."""
+    dest.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="asr-debs-") as work:
+        for deb in PACKAGES:
+            shutil.copy(build_deb(deb, Path(work)), dest)
+    cache = Path(os.environ.get("ASSESSOR_CACHE", "/var/cache/assessor")) / "debs"
+    for deb_file in debian_debs(cache):
+        shutil.copy(deb_file, dest)
+    (dest / "Packages").write_text(run("apt-ftparchive", "packages", ".", cwd=dest))
+    release = run(
+        "apt-ftparchive",
+        "-o", "APT::FTPArchive::Release::Origin=assessor-lab",
+        "-o", "APT::FTPArchive::Release::Label=Debian-Security",
+        "-o", "APT::FTPArchive::Release::Suite=bookworm-security",
+        "-o", "APT::FTPArchive::Release::Codename=bookworm-security",
+        "release", ".", cwd=dest,
+    )
+    (dest / "Release").write_text(release)
+    return Repo(dest, sign(dest))
+
+
+def sign(repo: Path) -> Path:
+    home = Path(tempfile.mkdtemp(prefix="asr-gpg-"))
+    home.chmod(0o700)
+    env = dict(os.environ, GNUPGHOME=str(home))
+    try:
+        run("gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+            "assessor lab repository <lab@assessor.invalid>", "ed25519", "sign", "never",
+            env=env)
+        key = repo.parent / "assessor-lab.gpg"
+        run("gpg", "--batch", "--yes", "--output", str(key), "--export", env=env)
+        run("gpg", "--batch", "--yes", "--clearsign", "--output", str(repo / "InRelease"),
+            str(repo / "Release"), env=env)
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True, timeout=30,
+                       check=False)
+        shutil.rmtree(home, ignore_errors=True)
+    return key
+
+
+def serve_to_host(root: Path, repo: Repo) -> None:
+    """The repository inside a host's root, as its only configured source."""
+    shutil.copytree(repo.path, root / "srv/repo", dirs_exist_ok=True)
+    keyring = root / KEYRING.lstrip("/")
+    keyring.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(repo.key, keyring)
+    keyring.chmod(0o644)
+    (root / "etc/apt/sources.list").write_text(
+        f"deb [signed-by={KEYRING}] file:/srv/repo ./\n"
+    )
+
+
+def chroot_apt(root: Path, *args: str) -> str:
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive",
+           "LANG": "C"}
+    return run("chroot", str(root), *args, env=env)
+
+
+def install_vulnerable(root: Path, hold: bool = False) -> None:
+    """What the host had before the advisory: python3-apt and the vulnerable versions."""
+    chroot_apt(root, "apt-get", "update", "-q")
+    chroot_apt(root, "apt-get", "install", "-y", "-q", "--no-install-recommends",
+               "python3-apt", *VULNERABLE)
+    if hold:
+        chroot_apt(root, "apt-mark", "hold", "assessor-demo", "libassessor-demo1")
+
+
+def break_dpkg(root: Path, package: str = "assessor-extra") -> None:
+    """Leave `package` half-configured, as an interrupted dpkg run does."""
+    status = root / "var/lib/dpkg/status"
+    text = status.read_text()
+    marker = f"Package: {package}\nStatus: install ok installed\n"
+    assert marker in text, f"{package} is not installed in {root}"
+    status.write_text(text.replace(marker, f"Package: {package}\nStatus: install ok "
+                                           "half-configured\n"))
+
+
+def installed(root: Path) -> dict[str, str]:
+    """Installed package versions, read from the host's dpkg status file."""
+    versions = {}
+    for stanza in (root / "var/lib/dpkg/status").read_text().split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " "
+        )
+        if "Package" in fields and fields.get("Status", "").endswith(" installed"):
+            versions[fields["Package"]] = fields.get("Version", "")
+    return versions
