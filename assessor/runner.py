@@ -53,6 +53,7 @@ class PlaybookRun:
 
 
 HostCallback = Callable[[str, HostOutcome], None]
+EventCallback = Callable[[Mapping[str, Any]], None]
 
 
 def run_playbook(
@@ -64,11 +65,19 @@ def run_playbook(
     limit: str | None = None,
     forks: int = 10,
     on_host: HostCallback | None = None,
+    tags: str | None = None,
+    on_event: EventCallback | None = None,
 ) -> PlaybookRun:
-    """Run `playbook`; `on_host` is called as each host finishes, for live progress."""
+    """Run `playbook`; `on_host` is called as each host finishes, for live progress.
+
+    `tags` limits the run to tasks with those tags (and `always`); `on_event` sees every
+    runner event, for callers that read more than the last result per host.
+    """
     outcomes: dict[str, HostOutcome] = {}
 
     def handle(event: dict[str, Any]) -> bool:
+        if on_event:
+            on_event(event)
         outcome = outcome_from_event(event)
         if outcome is not None:
             host = str(event["event_data"].get("host", ""))
@@ -95,6 +104,7 @@ def run_playbook(
             inventory=str(inventory.resolve()),
             extravars=dict(extravars or {}),
             limit=limit,
+            tags=tags,
             forks=forks,
             envvars=envvars,
             event_handler=handle,

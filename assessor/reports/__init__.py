@@ -27,8 +27,10 @@ REPORTERS: dict[str, Reporter] = {
 }
 
 
-def write_all(run: RunResult, out_dir: Path) -> list[Path]:
+def write_all(run: RunResult, out_dir: Path, skip: tuple[str, ...] = ()) -> list[Path]:
+    """Every report; `skip` leaves some out (re-rendering keeps the results.json it read)."""
     written: list[Path] = []
-    for reporter in REPORTERS.values():
-        written += reporter(run, out_dir)
+    for name, reporter in REPORTERS.items():
+        if name not in skip:
+            written += reporter(run, out_dir)
     return written

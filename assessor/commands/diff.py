@@ -1,0 +1,35 @@
+"""`assessor diff RUN_A RUN_B`: what regressed, what was fixed; exit 1 on a regression."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from assessor.reports import html, json_report
+from assessor.reports.diff import diff_runs, text_lines
+from assessor.reports.text import printable
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diff", help="compare two runs per host; exit 1 when something regressed"
+    )
+    parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the earlier run directory")
+    parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the later run directory")
+    parser.add_argument(
+        "--html", type=Path, help=f"where to write the page (default RUN_B/{html.DIFF_FILE})"
+    )
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    diff = diff_runs(json_report.read(args.run_a), json_report.read(args.run_b))
+    for line in text_lines(diff):
+        style = "red" if "REGRESSED" in line or "newly failing" in line else None
+        console.print(Text(printable(line), style=style or ""))
+    page = html.write_diff(diff, args.html or args.run_b / html.DIFF_FILE)
+    console.print(Text(f"diff page: {page}"))
+    return diff.exit_code()
