@@ -28,8 +28,10 @@ def progress(console: Console) -> Progress:
 
 
 def summary_table(run: RunResult, fail_on: Severity) -> Table:
-    table = Table(title=f"Assessment {run.run_id} · profile {run.profile}")
+    fleet = "" if run.score is None else f" · fleet score {run.score:.1f}%"
+    table = Table(title=f"Assessment {run.run_id} · profile {run.profile}{fleet}")
     table.add_column("Host")
+    table.add_column("score", justify="right")
     for status in Status:
         table.add_column(status.value, justify="right")
     table.add_column(f"fail ≥ {fail_on.value}", justify="right")
@@ -37,12 +39,14 @@ def summary_table(run: RunResult, fail_on: Severity) -> Table:
         name = Text(printable(host.name))
         if not host.assessed:
             reason = "could not be assessed: " + printable(host.error)
-            table.add_row(name, Text(reason, style="red"))
+            table.add_row(name, Text("-"), Text(reason, style="red"))
             continue
         counts = host.counts()
         gating = len(host.failures_at_or_above(fail_on))
+        score = "-" if host.score is None else f"{host.score:.0f}%"
         table.add_row(
             name,
+            Text(score),
             *(Text(str(counts[s.value])) for s in Status),
             Text(str(gating), style="red" if gating else "green"),
         )
