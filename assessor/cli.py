@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from assessor import __version__
-from assessor.commands import assess, controls, diff, exposure, lab, patch, report
+from assessor.commands import assess, controls, diff, exposure, harden, lab, patch, report, rollback
 from assessor.errors import AssessorError
 
 COMMANDS = {
@@ -27,6 +27,8 @@ COMMANDS = {
     "patch": patch,
     "report": report,
     "diff": diff,
+    "harden": harden,
+    "rollback": rollback,
 }
 
 

@@ -1,0 +1,164 @@
+"""From runner events to what happened per host and per control.
+
+A harden run's record is the event stream: each task result says whether it changed
+something and, with diff mode on, exactly what. This module folds the stream into
+per-host change lists attributed to control ids (the loop item's id, else the task's
+tags) and per-host states (changed, failed, unreachable, untouched), and keeps the
+backup manifest each host reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+RESULT_EVENTS = {
+    "runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable",
+    "runner_item_on_ok", "runner_item_on_failed", "runner_item_on_skipped",
+}
+SETUP = "(setup)"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One task (or loop item) that changed, would change, or failed on one host."""
+
+    host: str
+    control: str
+    task: str
+    status: str  # changed | failed (in check mode, "changed" means "would change")
+    diff: str = ""
+    message: str = ""
+
+
+@dataclass
+class HostLog:
+    name: str
+    touched: bool = False
+    failed: bool = False
+    unreachable: bool = False
+    message: str = ""
+    changes: list[Change] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        if self.unreachable:
+            return "unreachable"
+        if self.failed:
+            return "failed"
+        if not self.touched:
+            return "untouched"
+        return "changed" if any(c.status != "failed" for c in self.changes) else "unchanged"
+
+
+def diff_text(diff: Any) -> str:
+    """Ansible's diff (a dict, a list of dicts, or `prepared` text) as unified text."""
+    parts = diff if isinstance(diff, list) else [diff] if diff else []
+    out: list[str] = []
+    for part in parts:
+        if not isinstance(part, Mapping):
+            continue
+        if part.get("prepared"):
+            out.append(str(part["prepared"]))
+            continue
+        before, after = part.get("before", ""), part.get("after", "")
+        if isinstance(before, Mapping) or isinstance(after, Mapping):
+            before = "\n".join(f"{k}: {v}" for k, v in dict(before or {}).items()) + "\n"
+            after = "\n".join(f"{k}: {v}" for k, v in dict(after or {}).items()) + "\n"
+        if before == after:
+            continue
+        out.extend(difflib.unified_diff(
+            str(before).splitlines(keepends=True), str(after).splitlines(keepends=True),
+            fromfile=str(part.get("before_header", "before")),
+            tofile=str(part.get("after_header", "after")),
+        ))
+    return "".join(out)
+
+
+def message_of(res: Mapping[str, Any]) -> str:
+    parts = [str(res.get("stdout", "")).strip(), str(res.get("msg", "")).strip()]
+    stderr = str(res.get("stderr", "")).strip()
+    if stderr:
+        parts.append(stderr.splitlines()[-1])
+    return " | ".join(p for p in parts if p)
+
+
+class EventLog:
+    """Feed it every runner event; read `hosts` afterwards."""
+
+    def __init__(self, selected: list[str], task_tags: Mapping[str, tuple[str, ...]]) -> None:
+        self.selected = selected
+        self.task_tags = task_tags
+        self.hosts: dict[str, HostLog] = {}
+
+    def host(self, name: str) -> HostLog:
+        return self.hosts.setdefault(name, HostLog(name))
+
+    def control_of(self, data: Mapping[str, Any], res: Mapping[str, Any]) -> str:
+        item = res.get("item")
+        if isinstance(item, Mapping) and item.get("id") in self.selected:
+            return str(item["id"])
+        label = str(res.get("_ansible_item_label", "")).split(" ")[0]
+        if label in self.selected:
+            return label
+        tags = [t for t in self.task_tags.get(str(data.get("task_path", "")), ())
+                if t in self.selected]
+        return ",".join(tags) if tags else SETUP
+
+    def feed(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("event")
+        data = event.get("event_data") or {}
+        name = str(data.get("host", ""))
+        if kind == "runner_on_start" and name:
+            self.host(name).touched = True
+            return
+        if kind not in RESULT_EVENTS or not name:
+            return
+        log = self.host(name)
+        log.touched = True
+        res = data.get("res") or {}
+        if isinstance(res.get("manifest"), Mapping):
+            log.manifest = dict(res["manifest"])
+        if "results" in res and not kind.startswith("runner_item"):
+            # the loop's summary; its items came as their own events
+            if kind == "runner_on_failed" and not data.get("ignore_errors"):
+                log.failed = True
+                log.message = log.message or message_of(res) or "a loop item failed"
+            return
+        task = str(data.get("task", ""))
+        control = self.control_of(data, res)
+        if kind == "runner_on_unreachable":
+            log.unreachable = True
+            log.message = message_of(res)
+        elif kind in ("runner_on_failed", "runner_item_on_failed"):
+            if data.get("ignore_errors"):
+                return
+            message = message_of(res) or "failed without a message"
+            log.failed = True
+            log.message = log.message or f"{task}: {message}"
+            log.changes.append(Change(name, control, task, "failed", diff_text(res.get("diff")),
+                                      message))
+        elif kind.endswith("_skipped"):
+            return  # in check mode, roles preview commands with a changed debug task
+        elif res.get("changed"):
+            log.changes.extend(self.split(name, control, task, res))
+
+    def split(self, host: str, control: str, task: str, res: Mapping[str, Any]) -> list[Change]:
+        """One change per control when the module says which line is whose (assessor_settings
+        and assessor_perms do); else the task's whole diff under its control."""
+        parts = res.get("changes")
+        if isinstance(parts, list) and parts and all(isinstance(p, Mapping) for p in parts):
+            out = []
+            for part in parts:
+                owner = str(part.get("control") or control)
+                where = f"{part['path']}: " if part.get("path") else ""
+                old = part.get("before")
+                lines = [f"-{where}{old}"] if old else []
+                lines.append(f"+{where}{part.get('after')}")
+                out.append(Change(host, owner, task, "changed", "\n".join(lines)))
+            return out
+        return [Change(host, control, task, "changed", diff_text(res.get("diff")),
+                       message_of(res))]

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Tighten mode and ownership of the paths a glob names, never loosen them.
+
+The new mode is the current one with every bit outside `max_mode` cleared, so a file
+already stricter than the control asks stays as it is (the `file` module would set the
+mode exactly and could open it up). The owner becomes `owner` when it differs; the group
+becomes the first of `group` when the current one is not among them. Check mode and diff
+are honoured. Stdlib only: it runs on the target's python3.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import grp
+import os
+import pwd
+import stat
+
+from ansible.module_utils.assessor_state import backup_paths
+from ansible.module_utils.basic import AnsibleModule
+
+TYPES = {"file": stat.S_ISREG, "dir": stat.S_ISDIR}
+
+
+def describe(mode, uid, gid):
+    return "mode %04o owner %s:%s" % (mode, user_name(uid), group_name(gid))
+
+
+def user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def group_name(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "specs": {"type": "list", "elements": "dict", "required": True},
+            "backup_dir": {"type": "str", "required": True},
+            "run_id": {"type": "str", "default": ""},
+        },
+        supports_check_mode=True,
+    )
+    changes, before, after = [], [], []
+    for spec in module.params["specs"]:
+        params = dict(SPEC_DEFAULTS, **spec)
+        params["backup_dir"] = module.params["backup_dir"]
+        params["run_id"] = module.params["run_id"]
+        tighten(module, params, changes, before, after)
+    diff = {"before": "\n".join(before) + "\n", "after": "\n".join(after) + "\n",
+            "before_header": "permissions", "after_header": "permissions"}
+    module.exit_json(changed=bool(changes), changes=changes, diff=diff if changes else {})
+
+
+SPEC_DEFAULTS = {"owner": "", "group": [], "types": [], "exclude": [], "control": ""}
+
+
+def listed(value):
+    if value is None or value == "":
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def tighten(module, params, changes, before, after):
+    """One control's paths: clear mode bits beyond max_mode, fix owner and group."""
+    for key in ("paths", "group", "types", "exclude"):
+        params[key] = listed(params[key])
+    limit = int(str(params["max_mode"]), 8)
+    paths = []
+    for pattern in params["paths"]:
+        found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        paths.extend(p for p in found if os.path.lexists(p) and p not in paths)
+    for path in paths:
+        if any(fnmatch.fnmatch(path, e) for e in params["exclude"]):
+            continue
+        info = os.stat(path)
+        if params["types"] and not any(TYPES[t](info.st_mode) for t in params["types"]):
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        new_mode = mode & limit
+        uid, gid = info.st_uid, info.st_gid
+        new_uid = pwd.getpwnam(params["owner"]).pw_uid if params["owner"] else uid
+        allowed = [g for g in params["group"] if g]
+        new_gid = gid
+        if allowed and group_name(gid) not in allowed:
+            new_gid = grp.getgrnam(allowed[0]).gr_gid
+        if (new_mode, new_uid, new_gid) == (mode, uid, gid):
+            continue
+        old, new = describe(mode, uid, gid), describe(new_mode, new_uid, new_gid)
+        changes.append({"control": params["control"], "path": path, "before": old,
+                        "after": new})
+        before.append("%s: %s" % (path, old))
+        after.append("%s: %s" % (path, new))
+        if not module.check_mode:
+            backup_paths(params["backup_dir"], params["run_id"], [path], [params["control"]])
+            if (new_uid, new_gid) != (uid, gid):
+                os.chown(path, new_uid, new_gid)
+            os.chmod(path, new_mode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Set running kernel parameters in one module run, recording the old values first.
+
+Only keys matching `pattern` are touched: where PID 1 is not an init system (containers,
+lab hosts) the assessor passes `^net\\.`, because the kernel's global parameters belong to
+the machine, not to the container. Check mode reports what would change. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible.module_utils.assessor_state import load, save
+from ansible.module_utils.basic import AnsibleModule
+
+
+def proc_path(key):
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "settings": {"type": "list", "elements": "dict", "required": True},
+            "pattern": {"type": "str", "default": ".*"},
+            "backup_dir": {"type": "str", "required": True},
+            "run_id": {"type": "str", "default": ""},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    live = re.compile(p["pattern"])
+    changes, skipped = [], []
+    manifest = None
+    for setting in p["settings"]:
+        key, value = setting["key"], str(setting["value"])
+        if not live.search(key):
+            skipped.append(key)
+            continue
+        try:
+            with open(proc_path(key)) as handle:
+                current = " ".join(handle.read().split())
+        except OSError as exc:
+            module.fail_json(msg="sysctl %s: %s" % (key, exc))
+        if current == " ".join(value.split()):
+            continue
+        changes.append({"control": setting.get("control", ""), "before": "%s = %s" % (key, current),
+                        "after": "%s = %s" % (key, value)})
+        if module.check_mode:
+            continue
+        if manifest is None:
+            manifest = load(p["backup_dir"], p["run_id"])
+        if not any(s["key"] == key for s in manifest["sysctl"]):
+            manifest["sysctl"].append({"key": key, "value": current,
+                                       "controls": [setting.get("control", "")]})
+            save(p["backup_dir"], manifest)
+        with open(proc_path(key), "w") as handle:
+            handle.write(value)
+    module.exit_json(changed=bool(changes), changes=changes, not_live=skipped)
+
+
+if __name__ == "__main__":
+    main()

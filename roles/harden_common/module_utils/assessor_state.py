@@ -1,0 +1,121 @@
+"""What is at a path now, and the run's backup manifest: shared by the harden modules.
+
+Stdlib only: it runs on the target's python3.
+"""
+
+from __future__ import annotations
+
+import glob
+import grp
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import stat
+import time
+
+MANIFEST = "manifest.json"
+
+
+def state_of(path):
+    """What is at `path` now, without following a final symlink."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return {"existed": False, "type": "absent"}
+    entry = {
+        "existed": True,
+        "mode": "%04o" % stat.S_IMODE(info.st_mode),
+        "uid": info.st_uid,
+        "gid": info.st_gid,
+        "owner": name_of(pwd.getpwuid, info.st_uid),
+        "group": name_of(grp.getgrgid, info.st_gid),
+    }
+    if stat.S_ISLNK(info.st_mode):
+        entry.update(type="link", link=os.readlink(path))
+    elif stat.S_ISDIR(info.st_mode):
+        entry.update(type="dir")
+    elif stat.S_ISREG(info.st_mode):
+        entry.update(type="file", sha256=sha256_of(path), size=info.st_size)
+    else:
+        entry.update(type="other")
+    return entry
+
+
+def name_of(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(65536), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(directory, run_id):
+    path = os.path.join(directory, MANIFEST)
+    if os.path.exists(path):
+        with open(path) as handle:
+            return json.load(handle)
+    return {
+        "run_id": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "dir": directory, "entries": [], "packages": [], "sysctl": [], "units": [],
+    }
+
+
+def save(directory, manifest):
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.chmod(directory, 0o700)
+    tmp = os.path.join(directory, MANIFEST + ".tmp")
+    with open(tmp, "w") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(directory, MANIFEST))
+
+
+def expand(patterns):
+    """Globs expand to what exists now; a plain path stays even if absent (it may be made)."""
+    out = []
+    for pattern in patterns:
+        found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        out.extend(p for p in found if p not in out)
+    return out
+
+
+def record_path(directory, manifest, path, control, reload):
+    known = {e["path"]: e for e in manifest["entries"]}
+    if path in known:
+        entry = known[path]
+        if control and control not in entry["controls"]:
+            entry["controls"].append(control)
+        if reload and reload not in entry["reloads"]:
+            entry["reloads"].append(reload)
+        return False
+    entry = {"path": path, "controls": [control] if control else [],
+             "reloads": [reload] if reload else []}
+    entry.update(state_of(path))
+    if entry["type"] == "file":
+        copy = os.path.join("files", path.lstrip("/"))
+        target = os.path.join(directory, copy)
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        shutil.copy2(path, target)
+        entry["backup"] = copy
+    manifest["entries"].append(entry)
+    return True
+
+
+def backup_paths(directory, run_id, paths, controls, reload=""):
+    """Record `paths` (globs allowed) in the run's manifest before they change."""
+    manifest = load(directory, run_id)
+    recorded = []
+    for path in expand(paths):
+        for control in controls or [""]:
+            if record_path(directory, manifest, path, control, reload):
+                recorded.append(path)
+    save(directory, manifest)
+    return manifest, recorded

@@ -1,0 +1,178 @@
+"""`assessor harden` and `rollback` on real lab hosts: preview, apply, idempotence, undo, waves.
+
+Own lab (ASSESSOR_HARDEN_LAB, default `ihd`) of three `weak` hosts, because these tests
+change hosts: weak-03 is previewed, weak-01 hardened and rolled back, weak-02 broken on
+purpose to stop a wave. Files are read straight from each host's root on this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from labrun import assess, run_cli
+
+from assessor.catalogue import load_catalogue
+from assessor.lab import fleet
+
+LAB = os.environ.get("ASSESSOR_HARDEN_LAB", "ihd")
+PROFILE = "server-l1"
+
+
+def lab_exempt() -> set[str]:
+    found = set()
+    for path in Path(__file__).parent.glob("lab_exempt_*.txt"):
+        for line in path.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                found.add(line.split()[0])
+    return found
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
+    if os.geteuid() != 0:
+        pytest.fail("integration tests need root for the lab (run `make test` as root)")
+    fleet.down(LAB, say=lambda _: None)
+    inventory = tmp_path_factory.mktemp("harden-lab") / "inventory.yml"
+    state = fleet.up(LAB, 3, flavours="weak", inventory=inventory, say=lambda _: None)
+    yield state
+    fleet.down(LAB, say=lambda _: None)
+
+
+def root_of(lab: fleet.LabState, name: str) -> Path:
+    host = next(h for h in lab.hosts if h.name == name)
+    return fleet.host_paths(lab, host)["merged"]
+
+
+def tree(root: Path, top: str = "etc") -> dict[str, tuple[str, int, int, int]]:
+    """Every file and directory under root/top: (sha256 or type, mode, uid, gid)."""
+    out = {}
+    for path in sorted((root / top).rglob("*")):
+        info = path.lstat()
+        kind = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and \
+            not path.is_symlink() else ("link" if path.is_symlink() else "dir")
+        out[str(path.relative_to(root))] = (kind, info.st_mode, info.st_uid, info.st_gid)
+    return out
+
+
+def harden(
+    inventory: str, out: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    proc = run_cli("harden", "-i", inventory, "--profile", PROFILE, "--out", str(out), *extra,
+                   timeout=600)
+    runs = sorted(p for p in out.iterdir() if (p / "harden.json").is_file())
+    assert runs, proc.stdout + proc.stderr
+    return proc, json.loads((runs[-1] / "harden.json").read_text())
+
+
+def changed(record: dict[str, Any], host: str) -> list[dict[str, Any]]:
+    entry = next(h for h in record["hosts"] if h["name"] == host)
+    return [c for c in entry["changes"] if c["status"] == "changed"]
+
+
+def statuses(run_dir: Path, host: str) -> dict[str, str]:
+    results = json.loads((run_dir / "results.json").read_text())
+    found = next(h for h in results["hosts"] if h["name"] == host)
+    return {f["control_id"]: f["status"] for f in found["findings"]}
+
+
+def ssh_ops(lab: fleet.LabState, name: str, command: str) -> subprocess.CompletedProcess[str]:
+    host = next(h for h in lab.hosts if h.name == name)
+    return subprocess.run(
+        ["ssh", "-i", lab.key, "-o", f"UserKnownHostsFile={lab.known_hosts}",
+         "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+         "-o", "ConnectTimeout=10", f"ops@{host.address}", command],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+
+
+def test_check_previews_per_control_and_changes_nothing(
+    lab: fleet.LabState, tmp_path: Path
+) -> None:
+    root = root_of(lab, "weak-03")
+    before = tree(root)
+    proc, record = harden(lab.inventory, tmp_path, "--limit", "weak-03", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert record["check"] is True
+    changes = changed(record, "weak-03")
+    by_control = {c["control"]: c for c in changes}
+    assert "+PermitRootLogin no" in by_control["ssh.permit-root-login"]["diff"]
+    assert "PASS_MAX_DAYS" in by_control["login.pass-max-days"]["diff"]
+    assert "mode 0600" in by_control["cron.crontab-permissions"]["diff"]
+    assert "apt-get remove" in by_control["pkg.telnetd-absent"]["message"]
+    assert "would change" in proc.stdout
+    assert tree(root) == before, "a --check run changed files under /etc"
+    assert not (root / "var/backups/assessor").exists()
+
+
+def test_harden_fixes_rolls_back_and_is_idempotent(lab: fleet.LabState, tmp_path: Path) -> None:
+    root = root_of(lab, "weak-01")
+    original = tree(root)
+    proc, record = harden(lab.inventory, tmp_path / "first", "--limit", "weak-01")
+    host = next(h for h in record["hosts"] if h["name"] == "weak-01")
+    assert host["state"] == "changed", proc.stdout + proc.stderr
+    assert host["comparison"]["regressions"] == []
+    assert len(host["comparison"]["fixed"]) >= 40
+
+    # every automated control of the profile now passes, except known remediation gaps
+    automated = {c.id for c in load_catalogue().profile(PROFILE) if "role" in c.remediate}
+    expected = automated - lab_exempt() - set(record["unavailable"])
+    after = assess(Path(lab.inventory), tmp_path / "after", "--profile", PROFILE,
+                   "--limit", "weak-01")
+    found = statuses(after.run_dir, "weak-01")
+    not_passing = {c: found[c] for c in expected if found[c] not in ("pass", "notapplicable")}
+    assert not not_passing, not_passing
+
+    # the operator is not locked out
+    reach = ssh_ops(lab, "weak-01", "sudo -n true && echo still-admin")
+    assert "still-admin" in reach.stdout, reach.stderr
+
+    # a second run changes nothing
+    proc2, again = harden(lab.inventory, tmp_path / "second", "--limit", "weak-01")
+    assert changed(again, "weak-01") == [], proc2.stdout
+
+    # rollback restores every recorded file byte for byte, and the failures come back
+    run_dir = next(p for p in (tmp_path / "first").iterdir() if (p / "harden.json").is_file())
+    manifest = json.loads((run_dir / "manifests" / "weak-01.json").read_text())
+    assert manifest["entries"], "no backups recorded"
+    rolled = run_cli("rollback", str(run_dir))
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert "not restored byte for byte" in rolled.stdout  # the removed packages
+    now = tree(root)
+    for entry in manifest["entries"]:
+        key = entry["path"].lstrip("/")
+        if not entry["existed"]:
+            assert key not in now, f"{entry['path']} should be gone again"
+        elif key.startswith("etc/"):
+            assert now[key] == original[key], f"{entry['path']} not restored"
+    reverted = assess(Path(lab.inventory), tmp_path / "reverted", "--profile", PROFILE,
+                      "--limit", "weak-01")
+    back = statuses(reverted.run_dir, "weak-01")
+    fixed = {row["control"] for row in host["comparison"]["fixed"]}
+    removed_packages = {c for c in fixed if c.startswith("pkg.")}
+    assert {c for c in fixed - removed_packages if back[c] == "pass"} == set()
+
+
+def test_wave_stops_at_failure_percentage_and_names_untouched(
+    lab: fleet.LabState, tmp_path: Path
+) -> None:
+    dropins = root_of(lab, "weak-02") / "etc/ssh/sshd_config.d"
+    shutil.rmtree(dropins)
+    dropins.write_text("not a directory: the ssh role cannot write its drop-in here\n")
+    untouched_root = root_of(lab, "weak-03")
+    before = tree(untouched_root)
+    proc, record = harden(lab.inventory, tmp_path, "--limit", "weak-02,weak-03",
+                          "--serial", "1", "--max-fail-percentage", "0")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    states = {h["name"]: h["state"] for h in record["hosts"]}
+    assert states == {"weak-02": "failed", "weak-03": "untouched"}
+    assert record["untouched"] == ["weak-03"] and record["stopped"] is True
+    assert "left untouched: weak-03" in proc.stdout.replace("\n", " ")
+    assert tree(untouched_root) == before
