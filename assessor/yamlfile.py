@@ -17,7 +17,11 @@ LINE = "__line__"
 KEY_LINES = "__lines__"
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's loader when present: the catalogue is hundreds of entries, read on every run
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """SafeLoader that remembers where each mapping and each of its keys are."""
 
 

@@ -10,6 +10,7 @@ sorted order augenrules concatenates them.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,12 @@ def _normalise_fields(rule: AuditRule) -> None:
 
 
 def parse_rules(files: list[tuple[str, str]]) -> list[AuditRule]:
+    return list(_parse_rules(tuple(files)))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_rules(files: tuple[tuple[str, str], ...]) -> tuple[AuditRule, ...]:
+    """Parsed once per distinct rule set: every audit control of a host reads the same files."""
     rules = []
     for path, text in files:
         for number, raw in enumerate(text.splitlines(), 1):
@@ -119,7 +126,7 @@ def parse_rules(files: list[tuple[str, str]]) -> list[AuditRule]:
             rule = parse_rule(line, f"{path}:{number}")
             if rule:
                 rules.append(rule)
-    return rules
+    return tuple(rules)
 
 
 def covers_watch(rules: list[AuditRule], path: str, perms: str) -> AuditRule | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,10 +123,13 @@ def host_result(
 
 
 def assess(options: AssessOptions, console: Console) -> RunResult:
-    catalogue, profile, controls = select_controls(options)
-    waivers = load_waivers(options.waivers) if options.waivers else []
+    # ansible-inventory is a second Python starting up: let it run while the catalogue loads
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        inventory = pool.submit(load_inventory, options.inventory, options.limit)
+        catalogue, profile, controls = select_controls(options)
+        waivers = load_waivers(options.waivers) if options.waivers else []
+        hosts = inventory.result()
     today = datetime.now(UTC).date()
-    hosts = load_inventory(options.inventory, options.limit)
     by_name = {h.name: h for h in hosts}
     run_dir = new_run_dir(options.out)
     started = now()
