@@ -89,6 +89,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
             wanted = " ".join(f"{p['name']}={p['version']}" for p in removed)
             console.print(f"{host}: packages removed by the run are not restored byte for byte; "
                           f"reinstall with: apt-get install {wanted}", markup=False)
+    for host, res in results.items():  # harden_filesystem mounted what fstab now lacks
+        if any(a.get("path") == "/etc/fstab" for a in res.get("actions", [])):
+            console.print(f"{host}: /etc/fstab restored; the mounts the run made stay live "
+                          "until the next boot", markup=False)
     conflicts = any(r.get("conflicts") for r in results.values())
     if failures:
         return 3

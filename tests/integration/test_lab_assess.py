@@ -93,11 +93,13 @@ def test_junit_parses_and_counts_equal_results(full_run: Run) -> None:
         cases = [case for suite in xml for case in suite]
         kinds = [type(r) for case in cases for r in case.result]
         counts = {s: sum(1 for f in host["findings"] if f["status"] == s)
-                  for s in ("pass", "fail", "error", "notapplicable")}
+                  for s in ("pass", "fail", "error", "notapplicable", "waived", "manual")}
         assert len(cases) == len(host["findings"])
         assert kinds.count(Failure) == counts["fail"]
         assert kinds.count(Error) == counts["error"]
-        assert kinds.count(Skipped) == counts["notapplicable"]
+        skipped = counts["notapplicable"] + counts["waived"] + counts["manual"]
+        assert kinds.count(Skipped) == skipped
+        assert counts["manual"] == 1  # apt.repositories-reviewed, with its instructions
         assert (host_dir(full_run.run_dir, host["name"]) / "report.html").is_file()
     assert (full_run.run_dir / "index.html").is_file()
 

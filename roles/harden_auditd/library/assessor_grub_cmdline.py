@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Set kernel arguments in GRUB_CMDLINE_LINUX of /etc/default/grub, one per control.
+
+update-grub writes GRUB_CMDLINE_LINUX onto every `linux` line of /boot/grub/grub.cfg
+(recovery entries too), so that variable is where a boot argument belongs. An argument
+already there with another value is replaced in place; a missing one is appended. The
+file is recorded in the run's backup manifest before it changes (created when absent,
+which a rollback then deletes). Check mode and diff are honoured. Regenerating grub.cfg
+is the role's next task, not this module's. Stdlib only: it runs on the target's python3.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import tempfile
+
+from ansible.module_utils.assessor_state import backup_paths
+from ansible.module_utils.basic import AnsibleModule
+
+VARIABLE = "GRUB_CMDLINE_LINUX"
+ASSIGNMENT = re.compile(r"^\s*(export\s+)?%s=(.*)$" % VARIABLE)
+
+
+def current_words(value):
+    """The words of the assignment's right-hand side as the shell would split them."""
+    try:
+        return " ".join(shlex.split(value, comments=True)).split()
+    except ValueError:
+        return value.strip().strip("\"'").split()
+
+
+def set_args(text, args):
+    """(new text, [(control, before, after)]) with each argument set: {name, value,
+    control}, or a harden item {id, params: {arg}, target} as the role passes them."""
+    lines = text.splitlines()
+    hits = [i for i, line in enumerate(lines) if ASSIGNMENT.match(line)]
+    words = current_words(ASSIGNMENT.match(lines[hits[-1]]).group(2)) if hits else []
+    changes = []
+    for arg in args:
+        name = arg.get("name") or arg["params"]["arg"]
+        value = str(arg["value"] if "value" in arg else arg["target"])
+        control = arg.get("control", arg.get("id", ""))
+        wanted = "%s=%s" % (name, value)
+        old = [w for w in words if w == name or w.startswith(name + "=")]
+        if old == [wanted]:
+            continue
+        if old:
+            at = words.index(old[0])
+            words = [w for w in words if w not in old]
+            words.insert(at, wanted)
+        else:
+            words.append(wanted)
+        changes.append((control, " ".join(old) or None, wanted))
+    if not changes:
+        return text, []
+    line = '%s="%s"' % (VARIABLE, " ".join(words))
+    if hits:
+        lines[hits[-1]] = line
+    else:
+        lines.append(line)
+    return "\n".join(lines) + "\n", changes
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "str", "default": "/etc/default/grub"},
+            "args": {"type": "list", "elements": "dict", "required": True},
+            "backup_dir": {"type": "str", "required": True},
+            "run_id": {"type": "str", "default": ""},
+            "note": {"type": "str", "default": ""},
+        },
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    existed = os.path.exists(path)
+    if existed and not os.path.isfile(path):
+        module.fail_json(msg="%s exists and is not a regular file" % path)
+    text = open(path).read() if existed else ""
+    new_text, found = set_args(text, module.params["args"])
+    note = module.params["note"].strip()
+    changes = [{"control": c, "path": path, "before": b,
+                "after": "%s (%s)" % (a, note) if note else a} for c, b, a in found]
+    if not found:
+        module.exit_json(changed=False, changes=[])
+    diff = {"before": text, "after": new_text, "before_header": path, "after_header": path}
+    if module.check_mode:
+        module.exit_json(changed=True, changes=changes, diff=diff)
+    directory = os.path.dirname(path)
+    backup_paths(module.params["backup_dir"], module.params["run_id"], [path],
+                 [c for c, _, _ in found if c])
+    fd, tmp = tempfile.mkstemp(prefix=".assessor-", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_text)
+        info = os.stat(path) if existed else None
+        os.chmod(tmp, info.st_mode & 0o7777 if info else 0o644)
+        if info:
+            os.chown(tmp, info.st_uid, info.st_gid)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    module.exit_json(changed=True, changes=changes, diff=diff)
+
+
+if __name__ == "__main__":
+    main()
