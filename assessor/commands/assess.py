@@ -177,7 +177,9 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
     console.print(summary_table(run, options.fail_on))
     fleet = "n/a" if run.score is None else f"{run.score:.1f}%"
     console.print(f"Fleet score {fleet} (severity-weighted share of controls passed)")
-    console.print(f"Reports: {run_dir}/index.html (results.json, hosts/<host>/junit.xml)")
+    console.print(f"Reports: {run_dir.resolve()}/index.html", markup=False, soft_wrap=True)
+    console.print("  (results.json, junit.xml, hosts/<host>/junit.xml and report.html beside it)",
+                  markup=False)
     return run
 
 
