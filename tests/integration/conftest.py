@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labrun import Run, assess
+from labrun import Run, assess, running_lab
 
 from assessor.lab import fleet
 
@@ -26,13 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    if os.geteuid() != 0:
-        pytest.fail("integration tests need root for the lab (run `make test` as root)")
-    fleet.down(LAB, say=lambda _: None)  # leftovers of an interrupted session
     inventory = tmp_path_factory.mktemp("lab") / "inventory.yml"
-    state = fleet.up(LAB, 3, flavours=FLAVOURS, inventory=inventory, say=lambda _: None)
-    yield state
-    fleet.down(LAB, say=lambda _: None)
+    with running_lab(LAB, 3, FLAVOURS, inventory) as state:
+        yield state
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from assessor.lab import fleet
 
 ASSESSOR = str(Path(sys.executable).parent / "assessor")
 
@@ -47,3 +53,43 @@ def assess(inventory: Path, out: Path, *extra: str) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr, out)
 
 
+@contextmanager
+def running_lab(name: str, count: int, flavours: str, inventory: Path) -> Iterator[fleet.LabState]:
+    """A fresh lab for one test module: leftovers of an interrupted run removed first."""
+    if os.geteuid() != 0:
+        pytest.fail("integration tests need root for the lab (run `make test` as root)")
+    fleet.down(name, say=lambda _: None)
+    state = fleet.up(name, count, flavours=flavours, inventory=inventory, say=lambda _: None)
+    try:
+        yield state
+    finally:
+        fleet.down(name, say=lambda _: None)
+
+
+def root_of(lab: fleet.LabState, name: str) -> Path:
+    """A lab host's root filesystem as this machine sees it (the overlay's merged dir)."""
+    host = next(h for h in lab.hosts if h.name == name)
+    return fleet.host_paths(lab, host)["merged"]
+
+
+def ssh_ops(lab: fleet.LabState, name: str, command: str,
+            timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    """A new SSH connection as the operator, with the lab's key and strict host keys."""
+    host = next(h for h in lab.hosts if h.name == name)
+    return subprocess.run(
+        ["ssh", "-i", lab.key, "-o", f"UserKnownHostsFile={lab.known_hosts}",
+         "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+         "-o", "ConnectTimeout=10", f"ops@{host.address}", command],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def lab_exempt() -> dict[str, str]:
+    """Controls the lab cannot make both pass and fail (each with why), from lab_exempt_*.txt."""
+    exempt: dict[str, str] = {}
+    for path in sorted(Path(__file__).parent.glob("lab_exempt_*.txt")):
+        for line in path.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                control, _, why = line.partition(" ")
+                exempt[control] = why.strip()
+    return exempt

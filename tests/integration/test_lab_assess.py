@@ -6,24 +6,13 @@ from pathlib import Path
 
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
-from labrun import Run, assess
+from labrun import Run, assess, lab_exempt
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
 from assessor.reports.paths import host_dir
 
 ALL_CONTROLS = [c.id for c in load_catalogue().profile("server-l2") if c.kind != "manual"]
-
-
-def lab_exempt() -> dict[str, str]:
-    """Controls the lab cannot make both pass and fail (each with why), from lab_exempt_*.txt."""
-    exempt: dict[str, str] = {}
-    for path in sorted(Path(__file__).parent.glob("lab_exempt_*.txt")):
-        for line in path.read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                control, _, why = line.partition(" ")
-                exempt[control] = why.strip()
-    return exempt
 
 
 EXEMPT = lab_exempt()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, run_cli
+from labrun import assess, lab_exempt, root_of, run_cli, running_lab, ssh_ops
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
@@ -26,29 +26,11 @@ LAB = os.environ.get("ASSESSOR_HARDEN_LAB", "ihd")
 PROFILE = "server-l1"
 
 
-def lab_exempt() -> set[str]:
-    found = set()
-    for path in Path(__file__).parent.glob("lab_exempt_*.txt"):
-        for line in path.read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                found.add(line.split()[0])
-    return found
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    if os.geteuid() != 0:
-        pytest.fail("integration tests need root for the lab (run `make test` as root)")
-    fleet.down(LAB, say=lambda _: None)
     inventory = tmp_path_factory.mktemp("harden-lab") / "inventory.yml"
-    state = fleet.up(LAB, 3, flavours="weak", inventory=inventory, say=lambda _: None)
-    yield state
-    fleet.down(LAB, say=lambda _: None)
-
-
-def root_of(lab: fleet.LabState, name: str) -> Path:
-    host = next(h for h in lab.hosts if h.name == name)
-    return fleet.host_paths(lab, host)["merged"]
+    with running_lab(LAB, 3, "weak", inventory) as state:
+        yield state
 
 
 def tree(root: Path, top: str = "etc") -> dict[str, tuple[str, int, int, int]]:
@@ -83,16 +65,6 @@ def statuses(run_dir: Path, host: str) -> dict[str, str]:
     return {f["control_id"]: f["status"] for f in found["findings"]}
 
 
-def ssh_ops(lab: fleet.LabState, name: str, command: str) -> subprocess.CompletedProcess[str]:
-    host = next(h for h in lab.hosts if h.name == name)
-    return subprocess.run(
-        ["ssh", "-i", lab.key, "-o", f"UserKnownHostsFile={lab.known_hosts}",
-         "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-         "-o", "ConnectTimeout=10", f"ops@{host.address}", command],
-        capture_output=True, text=True, timeout=30, check=False,
-    )
-
-
 def test_check_previews_per_control_and_changes_nothing(
     lab: fleet.LabState, tmp_path: Path
 ) -> None:
@@ -123,7 +95,7 @@ def test_harden_fixes_rolls_back_and_is_idempotent(lab: fleet.LabState, tmp_path
 
     # every automated control of the profile now passes, except known remediation gaps
     automated = {c.id for c in load_catalogue().profile(PROFILE) if "role" in c.remediate}
-    expected = automated - lab_exempt() - set(record["unavailable"])
+    expected = automated - set(lab_exempt()) - set(record["unavailable"])
     after = assess(Path(lab.inventory), tmp_path / "after", "--profile", PROFILE,
                    "--limit", "weak-01")
     found = statuses(after.run_dir, "weak-01")

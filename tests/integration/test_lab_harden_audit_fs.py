@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, run_cli
+from labrun import assess, root_of, run_cli
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
@@ -58,11 +58,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
     update.chmod(0o755)
     yield state
     fleet.down(LAB, say=lambda _: None)
-
-
-def root_of(lab: fleet.LabState, name: str) -> Path:
-    host = next(h for h in lab.hosts if h.name == name)
-    return fleet.host_paths(lab, host)["merged"]
 
 
 def tree(root: Path, *tops: str) -> dict[str, tuple[str, int, int, int]]:

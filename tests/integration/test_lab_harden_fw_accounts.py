@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, run_cli
+from labrun import assess, root_of, run_cli, running_lab, ssh_ops
 
 from assessor.lab import fleet
 
@@ -77,30 +77,9 @@ table inet filter {
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    if os.geteuid() != 0:
-        pytest.fail("integration tests need root for the lab (run `make test` as root)")
-    fleet.down(LAB, say=lambda _: None)
     inventory = tmp_path_factory.mktemp("harden-fw-lab") / "inventory.yml"
-    state = fleet.up(LAB, 3, flavours="weak,insecure,weak", inventory=inventory,
-                     say=lambda _: None)
-    yield state
-    fleet.down(LAB, say=lambda _: None)
-
-
-def root_of(lab: fleet.LabState, name: str) -> Path:
-    host = next(h for h in lab.hosts if h.name == name)
-    return fleet.host_paths(lab, host)["merged"]
-
-
-def ssh_ops(lab: fleet.LabState, name: str, command: str) -> subprocess.CompletedProcess[str]:
-    """A new SSH connection as the operator: proves the firewall still lets SSH in."""
-    host = next(h for h in lab.hosts if h.name == name)
-    return subprocess.run(
-        ["ssh", "-i", lab.key, "-o", f"UserKnownHostsFile={lab.known_hosts}",
-         "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-         "-o", "ConnectTimeout=10", f"ops@{host.address}", command],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    with running_lab(LAB, 3, "weak,insecure,weak", inventory) as state:
+        yield state
 
 
 def harden(lab: fleet.LabState, out: Path, host: str, controls: list[str],

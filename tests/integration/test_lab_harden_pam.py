@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, run_cli
+from labrun import assess, run_cli, running_lab
 from test_lab_harden import changed, root_of, ssh_ops, statuses, tree
 
 from assessor.catalogue import load_catalogue
@@ -35,13 +35,9 @@ PASSWORD_HASH = ("$6$assessorlab$Sq.2hwFE9OW6xt148n8jQ7wl.0RvKmtGKhL6B1fRRqh6AMJ
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    if os.geteuid() != 0:
-        pytest.fail("integration tests need root for the lab (run `make test` as root)")
-    fleet.down(LAB, say=lambda _: None)
     inventory = tmp_path_factory.mktemp("harden-pam-lab") / "inventory.yml"
-    state = fleet.up(LAB, 2, flavours="weak", inventory=inventory, say=lambda _: None)
-    yield state
-    fleet.down(LAB, say=lambda _: None)
+    with running_lab(LAB, 2, "weak", inventory) as state:
+        yield state
 
 
 def trees(root: Path) -> dict[str, tuple[str, int, int, int]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 from junitparser import JUnitXml, TestSuite
-from labrun import assess, run_cli
+from labrun import assess, run_cli, running_lab
 
 from assessor.lab import fleet
 from assessor.reports import host_dir, json_report
@@ -32,13 +32,9 @@ HOSTILE_LINE = b"PASS_MAX_DAYS \x1b]0;pwned\x07\x1b[5m<b>9</b>\xc3\n"
 
 @pytest.fixture(scope="module")
 def replab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    if os.geteuid() != 0:
-        pytest.fail("lab report tests need root for the lab")
-    fleet.down(LAB, say=lambda _: None)
     inventory = tmp_path_factory.mktemp("replab") / "inventory.yml"
-    state = fleet.up(LAB, 2, flavours="weak,hostile", inventory=inventory, say=lambda _: None)
-    yield state
-    fleet.down(LAB, say=lambda _: None)
+    with running_lab(LAB, 2, "weak,hostile", inventory) as state:
+        yield state
 
 
 @pytest.fixture(scope="module")
