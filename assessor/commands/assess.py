@@ -21,6 +21,7 @@ from assessor.catalogue import (
     load_catalogue,
     load_tailoring,
 )
+from assessor.commands.options import add_forks, print_report_path
 from assessor.errors import ConfigError
 from assessor.evaluate import evaluate_host, plan_probes
 from assessor.inventory import InventoryHost, load_inventory
@@ -53,7 +54,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("-i", "--inventory", type=Path, required=True, help="Ansible inventory")
     parser.add_argument("--limit", help="Ansible host pattern to assess a subset")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
-    parser.add_argument("--forks", type=int, default=20, help="hosts in parallel (default 20)")
+    add_forks(parser)
     parser.add_argument("--profile", help=f"profile (default {DEFAULT_PROFILE}, or the "
                         "tailoring file's `extends`)")
     parser.add_argument("--tailoring", type=Path, help="tailoring YAML adapting the profile")
@@ -67,8 +68,6 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    if args.forks < 1:
-        raise ConfigError("--forks must be at least 1")
     options = AssessOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
         profile=args.profile, fail_on=args.fail_on, catalogue=args.catalogue,
@@ -177,9 +176,8 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
     console.print(summary_table(run, options.fail_on))
     fleet = "n/a" if run.score is None else f"{run.score:.1f}%"
     console.print(f"Fleet score {fleet} (severity-weighted share of controls passed)")
-    console.print(f"Reports: {run_dir.resolve()}/index.html", markup=False, soft_wrap=True)
-    console.print("  (results.json, junit.xml, hosts/<host>/junit.xml and report.html beside it)",
-                  markup=False)
+    print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml and "
+                      "report.html")
     return run
 
 

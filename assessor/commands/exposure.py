@@ -20,7 +20,7 @@ from rich.text import Text
 from assessor import __version__
 from assessor.advisories import Advisory, judge, load_advisories, to_finding
 from assessor.commands.assess import new_run_dir, now
-from assessor.errors import ConfigError
+from assessor.commands.options import add_forks, print_report_path
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
@@ -49,7 +49,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", help="Ansible host pattern for a subset of hosts")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
-    parser.add_argument("--forks", type=int, default=20, help="hosts in parallel (default 20)")
+    add_forks(parser)
 
 
 def add_parser(commands: Any) -> None:
@@ -66,8 +66,6 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    if args.forks < 1:
-        raise ConfigError("--forks must be at least 1")
     advisories = load_advisories(args.advisories)
     hosts = load_inventory(args.inventory, args.limit)
     run_dir = new_run_dir(args.out)
@@ -80,7 +78,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     result = make_run(run_dir.name, started, "exposure", args.inventory, advisories, results)
     write_all(result, run_dir)
     console.print(exposure_table(result))
-    console.print(f"Reports: {run_dir}/index.html (results.json, hosts/<host>/junit.xml)")
+    print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml")
     return exit_code(result)
 
 

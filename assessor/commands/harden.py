@@ -17,6 +17,7 @@ from rich.console import Console
 
 from assessor.atomic import write_text
 from assessor.commands.assess import AssessOptions, assess, new_run_dir, now, select_controls
+from assessor.commands.options import add_forks, add_waves
 from assessor.errors import AssessorError, ConfigError
 from assessor.inventory import load_inventory
 from assessor.remediation import taskmap
@@ -50,20 +51,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--skip", help="leave out these control ids (comma-separated)")
     parser.add_argument("--check", action="store_true",
                         help="preview: show per host and control the exact change, change nothing")
-    parser.add_argument("--serial", default="100%",
-                        help="hosts per wave, a count or a percentage (default 100%%)")
-    parser.add_argument("--max-fail-percentage", type=int, default=100,
-                        help="stop before the next wave when more than this share of a wave "
-                        "failed (default 100: never)")
-    parser.add_argument("--forks", type=int, default=20, help="hosts in parallel (default 20)")
+    add_waves(parser)
+    add_forks(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="run directory root")
-
-
-def valid_serial(text: str) -> str:
-    body = text[:-1] if text.endswith("%") else text
-    if not body.isdigit() or int(body) < 1 or (text.endswith("%") and int(body) > 100):
-        raise ConfigError(f"--serial {text!r}: give a host count (>= 1) or a percentage (1-100%)")
-    return text
 
 
 def quiet() -> Console:
@@ -71,11 +61,6 @@ def quiet() -> Console:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    serial = valid_serial(args.serial)
-    if not 0 <= args.max_fail_percentage <= 100:
-        raise ConfigError("--max-fail-percentage must be between 0 and 100")
-    if args.forks < 1:
-        raise ConfigError("--forks must be at least 1")
     options = AssessOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
         profile=args.profile, catalogue=args.catalogue, tailoring=args.tailoring,
@@ -103,7 +88,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print("applying…" if not args.check else "previewing…")
     ran = run_playbook(
         playbook("harden.yml"), args.inventory, run_dir / "ansible",
-        extravars=extravars(plan, run_dir.name, check=args.check, serial=serial,
+        extravars=extravars(plan, run_dir.name, check=args.check, serial=args.serial,
                             max_fail_percentage=args.max_fail_percentage,
                             failing=failing_by_host(before, plan.ids)),
         limit=args.limit, forks=args.forks, tags=plan.tags, on_event=log.feed,
@@ -133,7 +118,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     record = HardenRecord(
         run_id=run_dir.name, profile=profile, inventory=str(args.inventory.resolve()),
         check=args.check, started=started, finished=now(), controls=plan.ids,
-        manual=[c.id for c in plan.manual], unavailable=list(plan.unavailable), serial=serial,
+        manual=[c.id for c in plan.manual], unavailable=list(plan.unavailable), serial=args.serial,
         max_fail_percentage=args.max_fail_percentage, stopped=bool(untouched),
         untouched=untouched, hosts=records,
     )

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from assessor.commands.exposure import (
     package_vars,
     read_states,
 )
-from assessor.errors import ConfigError
+from assessor.commands.options import add_waves, print_report_path
 from assessor.inventory import load_inventory
 from assessor.reports import host_dir, write_all
 from assessor.results import Finding, HostResult, Severity, Status
@@ -41,9 +40,6 @@ from assessor.runner import HostOutcome, run_playbook
 from assessor.tools import playbook
 
 REBOOT_CHOICES = ("never", "if-required", "always")
-_SERIAL = re.compile(r"^[1-9]\d*%?$")
-
-
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "patch", help="upgrade hosts to the advisories' fixed versions, in waves",
@@ -54,11 +50,7 @@ def add_parser(commands: Any) -> None:
     add_common(parser)
     parser.add_argument("--check", action="store_true",
                         help="dry run: Ansible check mode with diffs, nothing changes")
-    parser.add_argument("--serial", default="100%",
-                        help="wave size: hosts (N) or share of hosts (P%%) at a time")
-    parser.add_argument("--max-fail-percentage", type=int, default=100, metavar="P",
-                        help="stop later waves when more than P%% of a wave fails "
-                        "(default 100: never stop early)")
+    add_waves(parser)
     parser.add_argument("--reboot", choices=REBOOT_CHOICES, default="never",
                         help="reboot after patching: never (report only), if-required "
                         "(/var/run/reboot-required), always")
@@ -68,18 +60,7 @@ def add_parser(commands: Any) -> None:
                         help="pre-check: free MiB needed in /var/cache/apt/archives and /")
 
 
-def validate(args: argparse.Namespace) -> None:
-    if not _SERIAL.match(args.serial) or (args.serial.endswith("%")
-                                          and int(args.serial[:-1]) > 100):
-        raise ConfigError(f"--serial {args.serial!r}: give a host count (5) or a share (25%)")
-    if not 0 <= args.max_fail_percentage <= 100:
-        raise ConfigError("--max-fail-percentage must be between 0 and 100")
-    if args.forks < 1:
-        raise ConfigError("--forks must be at least 1")
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
-    validate(args)
     advisories = load_advisories(args.advisories)
     hosts = load_inventory(args.inventory, args.limit)
     run_dir = new_run_dir(args.out)
@@ -106,8 +87,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                       args.inventory, advisories, results)
     write_all(result, run_dir)
     console.print(exposure_table(result))
-    console.print(f"Reports: {run_dir}/index.html (results.json, hosts/<host>/junit.xml, "
-                  "hosts/<host>/evidence/)")
+    print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml, "
+                      "hosts/<host>/evidence/")
     return exit_code(result)
 
 

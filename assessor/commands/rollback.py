@@ -20,6 +20,7 @@ from rich.text import Text
 
 from assessor.atomic import write_text
 from assessor.commands.harden import MANIFESTS
+from assessor.commands.options import add_forks
 from assessor.errors import ConfigError
 from assessor.remediation.report import JSON_FILE
 from assessor.runner import run_playbook
@@ -37,7 +38,7 @@ def add_parser(commands: Any) -> None:
                         help="inventory (default: the one the harden run used)")
     parser.add_argument("--force", action="store_true",
                         help="also restore files changed by someone else since the run")
-    parser.add_argument("--forks", type=int, default=20, help="hosts in parallel (default 20)")
+    add_forks(parser)
 
 
 def load_record(run_dir: Path) -> dict[str, Any]:

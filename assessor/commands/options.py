@@ -1,0 +1,51 @@
+"""Command-line options several commands share, validated once by argparse (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from rich.console import Console
+
+_SERIAL = re.compile(r"^[1-9]\d*%?$")
+
+
+def hosts_in_parallel(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def wave_size(text: str) -> str:
+    if not _SERIAL.match(text) or (text.endswith("%") and int(text[:-1]) > 100):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a host count (>= 1) or a percentage (1-100%)"
+        )
+    return text
+
+
+def percentage(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else -1
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be between 0 and 100")
+    return value
+
+
+def add_forks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--forks", type=hosts_in_parallel, default=20,
+                        help="hosts in parallel (default 20)")
+
+
+def add_waves(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--serial", type=wave_size, default="100%",
+                        help="hosts per wave, a count (5) or a share (25%%) (default 100%%)")
+    parser.add_argument("--max-fail-percentage", type=percentage, default=100, metavar="P",
+                        help="stop before the next wave when more than P%% of a wave failed "
+                        "(default 100: never stop early)")
+
+
+def print_report_path(console: Console, run_dir: Path, beside: str) -> None:
+    console.print(f"Reports: {run_dir.resolve()}/index.html", markup=False, soft_wrap=True)
+    console.print(f"  ({beside} beside it)", markup=False)
