@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import tempfile
 
-from ansible.module_utils.assessor_state import backup_paths
+from ansible.module_utils.assessor_state import backup_paths, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 VARIABLE = "GRUB_CMDLINE_LINUX"
@@ -88,21 +87,9 @@ def main():
     diff = {"before": text, "after": new_text, "before_header": path, "after_header": path}
     if module.check_mode:
         module.exit_json(changed=True, changes=changes, diff=diff)
-    directory = os.path.dirname(path)
     backup_paths(module.params["backup_dir"], module.params["run_id"], [path],
                  [c for c, _, _ in found if c])
-    fd, tmp = tempfile.mkstemp(prefix=".assessor-", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_text)
-        info = os.stat(path) if existed else None
-        os.chmod(tmp, info.st_mode & 0o7777 if info else 0o644)
-        if info:
-            os.chown(tmp, info.st_uid, info.st_gid)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    replace_file(path, new_text)
     module.exit_json(changed=True, changes=changes, diff=diff)
 
 

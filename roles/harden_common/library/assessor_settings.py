@@ -18,9 +18,8 @@ import os
 import pwd
 import re
 import subprocess
-import tempfile
 
-from ansible.module_utils.assessor_state import backup_paths
+from ansible.module_utils.assessor_state import backup_paths, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -123,28 +122,23 @@ def main():
         backup_paths(p["backup_dir"], p["run_id"], [directory], controls)
         os.makedirs(directory, mode=0o755)
     backup_paths(p["backup_dir"], p["run_id"], [path], controls, p["reload"])
-    fd, tmp = tempfile.mkstemp(prefix=".assessor-", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_text)
-        if existed:
-            info = os.stat(path)
-            os.chown(tmp, info.st_uid, info.st_gid)
-            os.chmod(tmp, info.st_mode & 0o7777)
-        else:
-            os.chown(tmp, pwd.getpwnam(p["owner"]).pw_uid, grp.getgrnam(p["group"]).gr_gid)
-            os.chmod(tmp, int(p["mode"], 8))
-        if p["validate"]:
-            command = p["validate"].replace("%s", tmp)
-            proc = subprocess.run(command, shell=True, capture_output=True, text=True,
-                                  check=False)
-            if proc.returncode != 0:
-                module.fail_json(msg="validation failed, %s left unchanged: %s: %s" % (
-                    path, command, (proc.stderr or proc.stdout).strip()), changes=changes)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    def validate(tmp):
+        if not p["validate"]:
+            return None
+        command = p["validate"].replace("%s", tmp)
+        proc = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return None
+        return "validation failed, %s left unchanged: %s: %s" % (
+            path, command, (proc.stderr or proc.stdout).strip())
+
+    # an existing file keeps its owner and mode; only a new one needs the names resolved
+    owner = (0, 0) if existed else (pwd.getpwnam(p["owner"]).pw_uid,
+                                    grp.getgrnam(p["group"]).gr_gid)
+    problem = replace_file(path, new_text, int(p["mode"], 8), *owner, check=validate)
+    if problem:
+        module.fail_json(msg=problem, changes=changes)
     module.exit_json(changed=True, changes=changes, diff=diff)
 
 

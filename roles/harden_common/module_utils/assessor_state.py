@@ -1,4 +1,5 @@
-"""What is at a path now, and the run's backup manifest: shared by the harden modules.
+"""What is at a path now, the run's backup manifest, and replacing a file: shared by the
+harden modules.
 
 Stdlib only: it runs on the target's python3.
 """
@@ -13,6 +14,7 @@ import os
 import pwd
 import shutil
 import stat
+import tempfile
 import time
 
 MANIFEST = "manifest.json"
@@ -119,3 +121,28 @@ def backup_paths(directory, run_id, paths, controls, reload=""):
                 recorded.append(path)
     save(directory, manifest)
     return manifest, recorded
+
+
+def replace_file(path, text, mode=0o644, uid=0, gid=0, check=None):
+    """Write `text` beside `path` and rename it over: a reader sees the old file or the new.
+
+    An existing file keeps its mode and owner; a new one gets `mode`, `uid` and `gid`.
+    `check(tmp)` may inspect the new file first and return why it must not be used; then
+    nothing is replaced and that reason is returned (None when the file was replaced).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".assessor-", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        if os.path.exists(path):
+            info = os.stat(path)
+            mode, uid, gid = info.st_mode & 0o7777, info.st_uid, info.st_gid
+        os.chown(tmp, uid, gid)
+        os.chmod(tmp, mode)
+        problem = check(tmp) if check else None
+        if problem is None:
+            os.replace(tmp, path)
+        return problem
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

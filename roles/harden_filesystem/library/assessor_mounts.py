@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 
-from ansible.module_utils.assessor_state import backup_paths
+from ansible.module_utils.assessor_state import backup_paths, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 HARDENING = ("nodev", "nosuid", "noexec")
@@ -122,21 +121,6 @@ def live_command(path, mount, wanted, bind):
     return ["mount", "-o", ",".join(["remount"] + (["bind"] if bind else []) + flags), path]
 
 
-def write_atomic(path, text):
-    info = os.stat(path) if os.path.exists(path) else None
-    fd, tmp = tempfile.mkstemp(prefix=".assessor-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, info.st_mode & 0o7777 if info else 0o644)
-        if info:
-            os.chown(tmp, info.st_uid, info.st_gid)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def run(module, command):
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -171,7 +155,7 @@ def main():
     if entries and not module.check_mode:
         backup_paths(p["backup_dir"], p["run_id"], [fstab],
                      [c for path in entries for c in wants[path]["controls"]])
-        write_atomic(fstab, new_text)
+        replace_file(fstab, new_text)
         if os.path.isdir("/run/systemd/system"):  # systemd mounts from its fstab generator
             subprocess.run(["systemctl", "daemon-reload"], capture_output=True, check=False)
     lines = new_text.splitlines()

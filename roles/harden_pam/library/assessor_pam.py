@@ -27,7 +27,6 @@ from __future__ import annotations
 import glob
 import os
 import subprocess
-import tempfile
 
 from ansible.module_utils.assessor_pamfile import (
     Files,
@@ -40,7 +39,7 @@ from ansible.module_utils.assessor_pamfile import (
     set_conf,
     with_option,
 )
-from ansible.module_utils.assessor_state import backup_paths
+from ansible.module_utils.assessor_state import backup_paths, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 COMMON = ["/etc/pam.d/common-" + t for t in
@@ -223,22 +222,7 @@ class Run:
 
     def write(self, path, mode=0o644):
         text = self.files.text(path)
-        directory = os.path.dirname(path)
-        fd, tmp = tempfile.mkstemp(prefix=".assessor-", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            if os.path.exists(path):
-                info = os.stat(path)
-                os.chown(tmp, info.st_uid, info.st_gid)
-                os.chmod(tmp, info.st_mode & 0o7777)
-            else:
-                os.chown(tmp, 0, 0)
-                os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        replace_file(path, text, mode)
         self.files.disk[path] = text
 
     def save(self):
