@@ -1,0 +1,125 @@
+"""STIX 2.1 bundles: `indicator` objects with `pattern_type: stix` become Indicators.
+
+Other object types (malware, relationships, identities…) are context a hunt does not need
+and are passed over. Revoked indicators are dropped and counted; validity is checked by
+`assessor.intel.validity` so that TAXII and file bundles are judged the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assessor.intel.jsondoc import check, compile_schema
+from assessor.intel.model import (
+    Indicator,
+    Intake,
+    IntelError,
+    Origin,
+    SkipKind,
+    Skipped,
+)
+from assessor.intel.normalise import normalise, parse_timestamp
+from assessor.intel.patterns import PatternSyntaxError, read_pattern
+
+_STRING = {"type": "string"}
+_STRINGS = {"type": "array", "items": _STRING}
+_TIMESTAMP = {"type": "string", "minLength": 10}
+INDICATOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "pattern", "pattern_type", "valid_from"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^indicator--"},
+        "pattern": {"type": "string", "minLength": 1},
+        "pattern_type": _STRING,
+        "valid_from": _TIMESTAMP,
+        "valid_until": _TIMESTAMP,
+        "revoked": {"type": "boolean"},
+        "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
+        "labels": _STRINGS,
+        "indicator_types": _STRINGS,
+        "name": _STRING,
+        "description": _STRING,
+    },
+}
+BUNDLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "id", "objects"],
+    "properties": {
+        "type": {"const": "bundle"},
+        "id": {"type": "string", "pattern": "^bundle--"},
+        "objects": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id"],
+                "properties": {"type": _STRING, "id": _STRING},
+                "if": {"properties": {"type": {"const": "indicator"}}},
+                "then": INDICATOR_SCHEMA,
+            },
+        },
+    },
+}
+
+
+def looks_like(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("type") == "bundle"
+
+
+def parse_bundle(document: Any, file: Path | str, source: str = "") -> Intake:
+    """Every indicator of a bundle; `source` names it (default: the bundle id and file)."""
+    check(document, compile_schema(BUNDLE_SCHEMA), file)
+    source = source or f"{document['id']} ({file})"
+    indicators: list[Indicator] = []
+    skipped: list[Skipped] = []
+    for index, obj in enumerate(document["objects"]):
+        if obj["type"] != "indicator":
+            continue
+        found, dropped = parse_indicator(obj, file, f"objects[{index}]", source)
+        indicators += found
+        skipped += dropped
+    return Intake(tuple(indicators), tuple(skipped), (source,))
+
+
+def parse_indicator(
+    obj: dict[str, Any], file: Path | str, where: str, source: str
+) -> tuple[list[Indicator], list[Skipped]]:
+    origin = Origin(source, obj["id"])
+    if obj.get("revoked"):
+        return [], [Skipped(SkipKind.REVOKED, origin, "revoked by its publisher")]
+    if obj["pattern_type"] != "stix":
+        reason = f"pattern_type {obj['pattern_type']!r}: only 'stix' patterns are read"
+        return [], [Skipped(SkipKind.UNSUPPORTED, origin, reason, obj["pattern"])]
+    try:
+        reading = read_pattern(obj["pattern"])
+    except PatternSyntaxError as exc:
+        raise IntelError(file, f"{where}.pattern", f"not a STIX 2.1 pattern: {exc}") from exc
+    valid_from = timestamp(obj, "valid_from", file, where)
+    valid_until = timestamp(obj, "valid_until", file, where) if "valid_until" in obj else None
+    skipped = [Skipped(SkipKind.UNSUPPORTED, origin, why, obj["pattern"])
+               for why in reading.unsupported]
+    indicators = []
+    for comparison in reading.comparisons:
+        try:
+            value = normalise(comparison.type, comparison.value)
+        except ValueError as exc:
+            skipped.append(Skipped(SkipKind.UNSUPPORTED, origin, str(exc), comparison.value))
+            continue
+        indicators.append(Indicator(
+            type=comparison.type,
+            value=value,
+            origins=(origin,),
+            valid_from=valid_from,
+            valid_until=valid_until,
+            confidence=obj.get("confidence"),
+            labels=tuple(sorted({*obj.get("labels", ()), *obj.get("indicator_types", ())})),
+            description=obj.get("name") or obj.get("description", ""),
+        ))
+    return indicators, skipped
+
+
+def timestamp(obj: dict[str, Any], key: str, file: Path | str, where: str) -> Any:
+    try:
+        return parse_timestamp(obj[key])
+    except ValueError as exc:
+        raise IntelError(file, f"{where}.{key}", f"not a timestamp: {obj[key]!r}") from exc
