@@ -71,8 +71,12 @@ def pull(
                 raise ConfigError(f"{url}: TAXII pull took over {timeout:g} s ({page - 1} pages)")
             envelope = collection.get_objects(
                 limit=page_size, added_after=added_after, next=cursor.get("next"))
-            for obj in envelope.get("objects", []):
+            page_objects = envelope.get("objects", [])
+            for obj in page_objects:
                 objects[(obj.get("id", ""), obj.get("modified", ""))] = obj
+            # like taxii2-client's as_pages: later pages ask for the size the server gave
+            # (medallion, for one, wants a limit with every `next`)
+            page_size = page_size or len(page_objects) or None
             added_last = last_headers.get(ADDED_LAST) or added_last
             if not envelope.get("more"):
                 return Pull(tuple(objects.values()), page, added_last)
