@@ -1,8 +1,8 @@
 """STIX 2.1 bundles: `indicator` objects with `pattern_type: stix` become Indicators.
 
 Other object types (malware, relationships, identities…) are context a hunt does not need
-and are passed over. Revoked indicators are dropped and counted; validity is checked by
-`assessor.intel.validity` so that TAXII and file bundles are judged the same way.
+and are passed over. Revoked indicators are dropped and counted here; validity and
+confidence are judged later, in `assessor.intel.merge`, the same way for every format.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from assessor.intel.model import (
     Skipped,
 )
 from assessor.intel.normalise import normalise, parse_timestamp
-from assessor.intel.patterns import PatternSyntaxError, read_pattern
+from assessor.intel.patterns import PatternSyntaxError, Reading, read_patterns
 
 _STRING = {"type": "string"}
 _STRINGS = {"type": "array", "items": _STRING}
@@ -72,32 +72,37 @@ def parse_bundle(document: Any, file: Path | str, source: str = "") -> Intake:
     source = source or f"{document['id']} ({file})"
     indicators: list[Indicator] = []
     skipped: list[Skipped] = []
+    wanted: list[tuple[int, dict[str, Any]]] = []
     for index, obj in enumerate(document["objects"]):
         if obj["type"] != "indicator":
             continue
-        found, dropped = parse_indicator(obj, file, f"objects[{index}]", source)
+        origin = Origin(source, obj["id"])
+        if obj.get("revoked"):
+            skipped.append(Skipped(SkipKind.REVOKED, origin, "revoked by its publisher"))
+        elif obj["pattern_type"] != "stix":
+            reason = f"pattern_type {obj['pattern_type']!r}: only 'stix' patterns are read"
+            skipped.append(Skipped(SkipKind.UNSUPPORTED, origin, reason, obj["pattern"]))
+        else:
+            wanted.append((index, obj))
+    readings = read_patterns([obj["pattern"] for _, obj in wanted])
+    for (index, obj), reading in zip(wanted, readings, strict=True):
+        where = f"objects[{index}]"
+        if isinstance(reading, PatternSyntaxError):
+            raise IntelError(file, f"{where}.pattern", f"not a STIX 2.1 pattern: {reading}")
+        found, dropped = indicator_values(obj, reading, Origin(source, obj["id"]), file, where)
         indicators += found
         skipped += dropped
     return Intake(tuple(indicators), tuple(skipped), (source,))
 
 
-def parse_indicator(
-    obj: dict[str, Any], file: Path | str, where: str, source: str
+def indicator_values(
+    obj: dict[str, Any], reading: Reading, origin: Origin, file: Path | str, where: str
 ) -> tuple[list[Indicator], list[Skipped]]:
-    origin = Origin(source, obj["id"])
-    if obj.get("revoked"):
-        return [], [Skipped(SkipKind.REVOKED, origin, "revoked by its publisher")]
-    if obj["pattern_type"] != "stix":
-        reason = f"pattern_type {obj['pattern_type']!r}: only 'stix' patterns are read"
-        return [], [Skipped(SkipKind.UNSUPPORTED, origin, reason, obj["pattern"])]
-    try:
-        reading = read_pattern(obj["pattern"])
-    except PatternSyntaxError as exc:
-        raise IntelError(file, f"{where}.pattern", f"not a STIX 2.1 pattern: {exc}") from exc
     valid_from = timestamp(obj, "valid_from", file, where)
     valid_until = timestamp(obj, "valid_until", file, where) if "valid_until" in obj else None
     skipped = [Skipped(SkipKind.UNSUPPORTED, origin, why, obj["pattern"])
                for why in reading.unsupported]
+    labels = tuple(sorted({*obj.get("labels", ()), *obj.get("indicator_types", ())}))
     indicators = []
     for comparison in reading.comparisons:
         try:
@@ -112,7 +117,7 @@ def parse_indicator(
             valid_from=valid_from,
             valid_until=valid_until,
             confidence=obj.get("confidence"),
-            labels=tuple(sorted({*obj.get("labels", ()), *obj.get("indicator_types", ())})),
+            labels=labels,
             description=obj.get("name") or obj.get("description", ""),
         ))
     return indicators, skipped

@@ -192,3 +192,18 @@ def test_json_that_is_no_known_format(tmp_path: Path) -> None:
     path.write_text('{"hello": 1}')
     with pytest.raises(IntelError, match=r"neither a STIX 2\.1 bundle"):
         load_intel([path], now=NOW)
+
+
+def test_large_bundles_are_parsed_in_a_pool_with_the_same_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from assessor.intel import patterns
+
+    texts = [p for p, _, _ in SUPPORTED] + [p for p, _ in UNSUPPORTED] + ["[bad"]
+    serial = patterns.read_patterns(texts)
+    monkeypatch.setattr(patterns, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(patterns.os, "cpu_count", lambda: 2)
+    pooled = patterns.read_patterns(texts)
+    assert [r for r in pooled if not isinstance(r, Exception)] == \
+        [r for r in serial if not isinstance(r, Exception)]
+    assert isinstance(pooled[-1], patterns.PatternSyntaxError)
+    assert str(pooled[-1]) == str(serial[-1])
