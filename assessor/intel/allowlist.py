@@ -46,10 +46,9 @@ class Warninglist:
         value = indicator.value.lower()
         if value in self.strings or any(s in value for s in self.substrings):
             return True
-        if self.hostnames and _host_of(indicator) is not None:
-            host = _host_of(indicator) or ""
-            if any(host == h or host.endswith("." + h) for h in self.hostnames):
-                return True
+        host = _host_of(indicator) if self.hostnames else None
+        if host and any(host == h or host.endswith("." + h) for h in self.hostnames):
+            return True
         if self.networks and indicator.type in IP_TYPES:
             network = ipaddress.ip_network(indicator.value, strict=False)
             if any(network.version == n.version and network.subnet_of(n)  # type: ignore[arg-type]

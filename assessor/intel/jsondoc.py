@@ -52,6 +52,9 @@ def check(document: Any, validator: Validator, source: Path | str, prefix: str =
         full = exc.name or "data"
         where = join(prefix, full.removeprefix("data").lstrip(".")) or "(top level)"
         what = exc.message.removeprefix(full).strip()
+        if exc.rule == "required" and isinstance(exc.value, dict):
+            missing = [k for k in exc.rule_definition or () if k not in exc.value]
+            what = f"{', '.join(missing)} required but missing"
         raise IntelError(source, where, what) from exc
 
 

@@ -28,9 +28,7 @@ def load_intel(
     allowlists: Iterable[Warninglist] = (),
 ) -> Intake:
     """Every usable indicator of `paths`, de-duplicated, and what was left out and why."""
-    intake = Intake()
-    for path in paths:
-        intake += read_source(path)
+    intake = Intake.joined(read_source(path) for path in paths)
     return select(intake, now or datetime.now(UTC), min_confidence, allowlists)
 
 
@@ -41,10 +39,7 @@ def read_source(path: Path) -> Intake:
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
         if not files:
             raise IntelError(path, "", "directory holds no *.json, *.csv or *.txt file")
-        intake = Intake()
-        for file in files:
-            intake += read_file(file)
-        return intake
+        return Intake.joined(read_file(file) for file in files)
     if not path.is_file():
         raise IntelError(path, "", "no such file or directory")
     return read_file(path)

@@ -150,10 +150,10 @@ def parse_feed(directory: Path) -> Intake:
     manifest_path = directory / "manifest.json"
     manifest = read_json(manifest_path)
     check(manifest, compile_schema(MANIFEST_SCHEMA), manifest_path)
-    intake = Intake()
+    events = []
     for uuid in manifest:
         event_path = directory / f"{uuid}.json"
         if not event_path.is_file():
             raise IntelError(manifest_path, uuid, f"event file {event_path.name} is missing")
-        intake += parse_event(read_json(event_path), event_path)
-    return intake
+        events.append(parse_event(read_json(event_path), event_path))
+    return Intake.joined(events)

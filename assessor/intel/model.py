@@ -7,7 +7,8 @@ too (expired, revoked, unsupported, allowlisted), so a responder can see what wa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -95,11 +96,17 @@ class Intake:
 
     indicators: tuple[Indicator, ...] = ()
     skipped: tuple[Skipped, ...] = ()
-    sources: tuple[str, ...] = field(default=())
+    sources: tuple[str, ...] = ()
 
     def __add__(self, other: Intake) -> Intake:
+        return Intake.joined([self, other])
+
+    @staticmethod
+    def joined(intakes: Iterable[Intake]) -> Intake:
+        """One intake of many, built once (a MISP feed can hold thousands of events)."""
+        parts = list(intakes)
         return Intake(
-            self.indicators + other.indicators,
-            self.skipped + other.skipped,
-            self.sources + other.sources,
+            tuple(i for part in parts for i in part.indicators),
+            tuple(s for part in parts for s in part.skipped),
+            tuple(s for part in parts for s in part.sources),
         )
