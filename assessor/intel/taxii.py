@@ -2,13 +2,12 @@
 
 Pagination follows the server: `more` with `next`, or, from servers that page by time
 only, `added_after` set to the X-TAXII-Date-Added-Last header of the page before. Every
-pull is bounded in pages and in total time (each request too), so a misbehaving server
-cannot keep the controller waiting.
+pull is bounded in pages and in total time (each request times out at the pull's
+deadline), so a misbehaving server cannot keep the controller waiting.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 import uuid
@@ -60,7 +59,7 @@ def pull(
     url = collection_url(api_root, collection_id)
     deadline = time.monotonic() + timeout
     last_headers: dict[str, str] = {}
-    conn = connection(credentials, timeout, last_headers)
+    conn = connection(credentials, deadline, last_headers)
     try:
         collection = Collection(url, conn=conn)
         objects: dict[tuple[str, str], dict[str, Any]] = {}
@@ -97,22 +96,26 @@ def pull(
         conn.close()
 
 
-def connection(
-    credentials: Credentials, timeout: float, last_headers: dict[str, str]
-) -> Any:
-    """taxii2-client's connection, with a per-request timeout and the last page's headers.
+def connection(credentials: Credentials, deadline: float, last_headers: dict[str, str]) -> Any:
+    """taxii2-client's connection; each request times out at the pull's deadline.
 
-    taxii2-client returns only the parsed body and sets no timeout, so both are added on
-    its requests session.
+    taxii2-client sets no timeout and returns only the parsed body, so the timeout and a
+    hook keeping the last response's headers are added on its requests session.
     """
     auth = TokenAuth(credentials.token) if credentials.token else None
     conn = _HTTPConnection(credentials.user, credentials.password, version="2.1", auth=auth)
-    conn.session.request = functools.partial(conn.session.request, timeout=min(timeout, 60.0))
+    send = conn.session.request
+
+    def request_until_deadline(*args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["timeout"] = max(0.1, deadline - time.monotonic())
+        response: requests.Response = send(*args, **kwargs)
+        return response
 
     def keep_headers(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         last_headers.clear()
         last_headers.update(response.headers)
 
+    conn.session.request = request_until_deadline
     conn.session.hooks["response"].append(keep_headers)
     return conn
 
