@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from assessor.intel import load_intel, load_warninglists, summarise
 from assessor.intel.normalise import parse_timestamp
@@ -89,15 +90,15 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
             table = Table(title=f"by {title}" if title != "not used" else title)
             table.add_column(title)
             table.add_column("count", justify="right")
-            for name, count in counts.items():
-                table.add_row(name, str(count))
+            for name, count in counts.items():  # Text: patterns look like rich markup
+                table.add_row(Text(name), str(count))
             console.print(table)
     if summary["unsupported"]:
         table = Table(title="unsupported")
         for column in ("id", "reason", "value"):
             table.add_column(column, overflow="fold")
         for item in summary["unsupported"]:
-            table.add_row(item["id"], item["reason"], item["value"])
+            table.add_row(Text(item["id"]), Text(item["reason"]), Text(item["value"]))
         console.print(table)
 
 

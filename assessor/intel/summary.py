@@ -21,7 +21,7 @@ def summarise(intake: Intake) -> dict[str, Any]:
     return {
         "indicators": len(intake.indicators),
         "by_type": {t.value: by_type[t.value] for t in IndicatorType if by_type[t.value]},
-        "by_source": dict(by_source),
+        "by_source": dict(sorted(by_source.items())),
         "skipped": {k.value: skipped[k.value] for k in SkipKind if skipped[k.value]},
         "unsupported": [
             {"source": s.origin.source, "id": s.origin.object_id, "reason": s.reason,

@@ -59,3 +59,12 @@ def test_bad_option_values_are_usage_errors(capsys: pytest.CaptureFixture[str]) 
         with pytest.raises(SystemExit) as caught:
             main(["intel", "show", str(DATA / "blocklist.txt"), *argv])
         assert caught.value.code == 2
+
+
+def test_show_text_prints_patterns_verbatim(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """STIX patterns look like rich markup ([...]); they must print as written."""
+    monkeypatch.setenv("COLUMNS", "400")  # one table row a line
+    assert main(["intel", "show", str(DATA / "cert-bundle.json"), *AT]) == 0
+    out = capsys.readouterr().out
+    assert "[file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:name = 'sshd']" in out
