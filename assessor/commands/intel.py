@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from assessor.errors import ConfigError
 from assessor.intel import load_intel, load_warninglists, summarise
 from assessor.intel.normalise import parse_timestamp
 from assessor.intel.taxii import MAX_PAGES, TIMEOUT, Credentials, pull, write_bundle
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 def run_pull(args: argparse.Namespace, console: Console) -> int:
     password = args.password or os.environ.get(PASSWORD_ENV)
+    if args.user and not password:
+        raise ConfigError(f"--user {args.user} needs a password: ${PASSWORD_ENV} or --password")
     credentials = Credentials(args.user, password, os.environ.get(TOKEN_ENV))
     result = pull(args.taxii, args.collection, credentials, added_after=args.added_after,
                   page_size=args.page_size, max_pages=args.max_pages, timeout=args.timeout)

@@ -1,6 +1,7 @@
 """Read indicator sources from files and directories; the format is told by the content.
 
-A JSON file is a STIX 2.1 bundle or a MISP event; a directory with manifest.json is a MISP
+A JSON file is a STIX 2.1 bundle or MISP events (one export, or a list as restSearch
+returns them); a directory with manifest.json is a MISP
 feed, any other directory is read file by file (*.json, *.csv, *.txt, sorted); anything
 else is a CSV or a plain list. One unreadable source stops the load: hunting on half a
 CERT warning would report hosts clean that are not.
@@ -52,6 +53,6 @@ def read_file(path: Path) -> Intake:
     if stix.looks_like(document):
         return stix.parse_bundle(document, path)
     if misp.looks_like(document):
-        return misp.parse_event(document, path)
+        return misp.parse_document(document, path)
     raise IntelError(path, "(top level)", "neither a STIX 2.1 bundle (\"type\": \"bundle\") nor "
                      "a MISP event ({\"Event\": …})")

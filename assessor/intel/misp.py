@@ -71,7 +71,20 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 
 
 def looks_like(document: Any) -> bool:
+    """An event export, or a list of them as MISP's restSearch returns ({"response": [...]})."""
+    if isinstance(document, dict) and isinstance(document.get("response"), list):
+        document = document["response"]
+    if isinstance(document, list):
+        return bool(document) and all(isinstance(e, dict) and "Event" in e for e in document)
     return isinstance(document, dict) and "Event" in document
+
+
+def parse_document(document: Any, file: Path | str) -> Intake:
+    if isinstance(document, dict) and "Event" in document:
+        return parse_event(document, file)
+    events = document["response"] if isinstance(document, dict) else document
+    return Intake.joined(parse_event(event, f"{file}: [{index}]")
+                         for index, event in enumerate(events))
 
 
 def parse_event(document: Any, file: Path | str) -> Intake:

@@ -68,3 +68,11 @@ def test_show_text_prints_patterns_verbatim(capsys: pytest.CaptureFixture[str],
     assert main(["intel", "show", str(DATA / "cert-bundle.json"), *AT]) == 0
     out = capsys.readouterr().out
     assert "[file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:name = 'sshd']" in out
+
+
+def test_pull_user_without_password_is_exit_2(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ASSESSOR_TAXII_PASSWORD", raising=False)
+    assert main(["intel", "pull", "--taxii", "http://127.0.0.1:9/api/", "--collection", "c",
+                 "--user", "hunter"]) == 2
+    assert "needs a password" in capsys.readouterr().err

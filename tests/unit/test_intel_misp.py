@@ -97,3 +97,23 @@ def test_bad_value_of_a_mapped_type_is_unsupported_with_reason(tmp_path: Path) -
     assert intake.indicators == ()
     assert intake.skipped[0].kind is SkipKind.UNSUPPORTED
     assert "is not a sha256" in intake.skipped[0].reason
+
+
+def test_rest_search_response_and_list_of_events(tmp_path: Path) -> None:
+    one = json.loads((DATA / "misp-event.json").read_text())
+    feed_event = json.loads(
+        (DATA / "misp-feed" / "4a8e1c2d-3b4f-4e5a-8c6d-7e8f9a0b1c2d.json").read_text())
+    for name, document in (("search.json", {"response": [one, feed_event]}),
+                           ("list.json", [one, feed_event])):
+        path = tmp_path / name
+        path.write_text(json.dumps(document))
+        intake = read_source(path)
+        assert len(intake.sources) == 2 and len(intake.indicators) == 10 + 5
+
+
+def test_bad_event_in_a_list_names_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps({"response": [event(), {"Event": {"info": "no uuid"}}]}))
+    with pytest.raises(IntelError) as caught:
+        read_source(path)
+    assert caught.value.message.startswith(f"{path}: [1]: Event: ")
