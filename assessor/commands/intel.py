@@ -75,7 +75,8 @@ def run_pull(args: argparse.Namespace, console: Console) -> int:
     credentials = Credentials(args.user, password, os.environ.get(TOKEN_ENV))
     result = pull(args.taxii, args.collection, credentials, added_after=args.added_after,
                   page_size=args.page_size, max_pages=args.max_pages, timeout=args.timeout)
-    write_bundle(result.objects, args.out)
+    write_bundle(result.objects, args.out,
+                 source=f"taxii collection {args.collection} at {args.taxii}")
     indicators = sum(1 for o in result.objects if o.get("type") == "indicator")
     console.print(f"{len(result.objects)} objects ({indicators} indicators) in "
                   f"{result.pages} pages -> {args.out.resolve()}", markup=False)

@@ -22,6 +22,7 @@ from assessor.intel.model import (
 from assessor.intel.normalise import normalise, parse_timestamp
 from assessor.intel.patterns import PatternSyntaxError, Reading, read_patterns
 
+PULLED_FROM = "x_assessor_source"
 _STRING = {"type": "string"}
 _STRINGS = {"type": "array", "items": _STRING}
 _TIMESTAMP = {"type": "string", "minLength": 10}
@@ -48,6 +49,7 @@ BUNDLE_SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {"const": "bundle"},
         "id": {"type": "string", "pattern": "^bundle--"},
+        PULLED_FROM: _STRING,
         "objects": {
             "type": "array",
             "items": {
@@ -69,7 +71,8 @@ def looks_like(document: Any) -> bool:
 def parse_bundle(document: Any, file: Path | str, source: str = "") -> Intake:
     """Every indicator of a bundle; `source` names it (default: the bundle id and file)."""
     check(document, compile_schema(BUNDLE_SCHEMA), file)
-    source = source or f"{document['id']} ({file})"
+    # a bundle `assessor intel pull` wrote names its TAXII collection
+    source = source or f"{document.get(PULLED_FROM) or document['id']} ({file})"
     indicators: list[Indicator] = []
     skipped: list[Skipped] = []
     wanted: list[tuple[int, dict[str, Any]]] = []
@@ -100,6 +103,8 @@ def indicator_values(
 ) -> tuple[list[Indicator], list[Skipped]]:
     valid_from = timestamp(obj, "valid_from", file, where)
     valid_until = timestamp(obj, "valid_until", file, where) if "valid_until" in obj else None
+    if valid_until is not None and valid_until <= valid_from:
+        raise IntelError(file, f"{where}.valid_until", "must be later than valid_from")
     skipped = [Skipped(SkipKind.UNSUPPORTED, origin, why, obj["pattern"])
                for why in reading.unsupported]
     labels = tuple(sorted({*obj.get("labels", ()), *obj.get("indicator_types", ())}))

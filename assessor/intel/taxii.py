@@ -22,6 +22,7 @@ from taxii2client.v21 import Collection
 
 from assessor import atomic
 from assessor.errors import ConfigError
+from assessor.intel.stix import PULLED_FROM
 
 MAX_PAGES = 1000
 TIMEOUT = 300.0  # seconds for the whole pull
@@ -120,6 +121,10 @@ def connection(credentials: Credentials, deadline: float, last_headers: dict[str
     return conn
 
 
-def write_bundle(objects: tuple[dict[str, Any], ...], out: Path) -> None:
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)}
+def write_bundle(objects: tuple[dict[str, Any], ...], out: Path, source: str = "") -> None:
+    """The pulled objects as one bundle, written atomically; `source` names the collection."""
+    bundle: dict[str, Any] = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}"}
+    if source:
+        bundle[PULLED_FROM] = source  # a STIX custom property, read back by stix.py
+    bundle["objects"] = list(objects)
     atomic.write_text(out, json.dumps(bundle, indent=1, sort_keys=True) + "\n")

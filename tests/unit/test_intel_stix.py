@@ -160,6 +160,8 @@ BAD = [
     (lambda d: break_at(d, 1, "valid_until", "next tuesday"), "objects[1].valid_until",
      "not a timestamp"),
     (lambda d: break_at(d, 0, "confidence", 150), "objects[0].confidence", "100"),
+    (lambda d: break_at(d, 1, "valid_until", "2026-11-20T08:00:00Z"), "objects[1].valid_until",
+     "must be later than valid_from"),
     (lambda d: {**d, "id": "report--1"}, "id", "must match pattern ^bundle--"),
     (lambda d: break_at(d, 1, "id", "malware--1"), "objects[1].id", "^indicator--"),
     (lambda d: {k: v for k, v in d.items() if k != "objects"}, "(top level)", "objects"),

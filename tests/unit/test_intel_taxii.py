@@ -163,6 +163,7 @@ def test_cli_pull_writes_a_bundle_that_show_reads(
     assert "--added-after 2026-11-25" in printed
     intake = read_source(out)
     assert len(intake.indicators) == OLDER + NEWER
+    assert intake.sources == (f"taxii collection {COLLECTION} at {taxii} ({out})",)
     assert not list(out.parent.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
