@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,8 +102,11 @@ def read_patterns(texts: Sequence[str]) -> list[Reading | PatternSyntaxError]:
     if len(texts) < PARALLEL_FROM or workers < 2:
         return [_read_or_error(text) for text in texts]
     chunk = max(1, len(texts) // (workers * 4))
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_read_or_error, texts, chunksize=chunk))
+    try:
+        with ProcessPoolExecutor(workers) as pool:
+            return list(pool.map(_read_or_error, texts, chunksize=chunk))
+    except (OSError, BrokenProcessPool):  # no semaphores here, or a worker died: slower, same
+        return [_read_or_error(text) for text in texts]
 
 
 def _read_or_error(text: str) -> Reading | PatternSyntaxError:

@@ -209,3 +209,16 @@ def test_large_bundles_are_parsed_in_a_pool_with_the_same_result(
         [r for r in serial if not isinstance(r, Exception)]
     assert isinstance(pooled[-1], patterns.PatternSyntaxError)
     assert str(pooled[-1]) == str(serial[-1])
+
+
+def test_without_a_process_pool_patterns_are_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assessor.intel import patterns
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(patterns, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(patterns.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(patterns, "ProcessPoolExecutor", no_pool)
+    texts = [p for p, _, _ in SUPPORTED]
+    assert patterns.read_patterns(texts) == [patterns.read_pattern(t) for t in texts]
