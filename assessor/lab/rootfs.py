@@ -33,6 +33,9 @@ exit 101
 # securityfs. A drop-in skips them in a container, as Debian's own units do for
 # timesyncd, so they stay enabled (as the baseline judges) and a boot has no failed unit.
 CONTAINER_SKIPPED_UNITS = ("auditd.service", "apparmor.service")
+# Units that would reach outside the lab (freshclam downloads ClamAV's databases from the
+# internet): masked, since lab hosts may talk only to this machine.
+MASKED_UNITS = ("clamav-freshclam.service",)
 CONTAINER_DROP_IN = """# lab host: the kernel is the machine's; see assessor/lab/rootfs.py
 [Unit]
 ConditionVirtualization=!container
@@ -60,7 +63,7 @@ def mirror() -> str:
 def recipe_key(release: str) -> str:
     spec = load_releases()[release]
     recipe = "\n".join([RECIPE_VERSION, release, *spec["base"], *spec["extra"], POLICY_RC,
-                        *CONTAINER_SKIPPED_UNITS, CONTAINER_DROP_IN])
+                        *CONTAINER_SKIPPED_UNITS, CONTAINER_DROP_IN, *MASKED_UNITS])
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
@@ -145,6 +148,10 @@ def customise(root: Path) -> None:
         drop_in = root / "etc/systemd/system" / f"{unit}.d" / "lab-container.conf"
         drop_in.parent.mkdir(parents=True, exist_ok=True)
         drop_in.write_text(CONTAINER_DROP_IN)
+    for unit in MASKED_UNITS:
+        link = root / "etc/systemd/system" / unit
+        link.unlink(missing_ok=True)
+        link.symlink_to("/dev/null")
     # a booted host starts services from maintainer scripts, as a server does
     (root / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
     (root / "etc/machine-id").write_text("")  # each boot of each host gets its own
