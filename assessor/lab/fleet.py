@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from assessor.errors import ConfigError
 from assessor.lab import network
 from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
 from assessor.lab.machine import MachineProfile, machine_keys, module_names, read_machine
-from assessor.lab.rootfs import ensure_rootfs
+from assessor.lab.rootfs import ensure_rootfs, needs_unified_cgroup
 from assessor.lab.supervisor import read_boots
 from assessor.lab.system import require_root, run
 
@@ -150,6 +151,7 @@ def up(
         write_known_hosts(state)
         write_inventory(state)
     except BaseException:
+        keep_logs(state)
         down(name, say=lambda _: None)
         raise
     say(f"lab {name!r}: {count} hosts up; inventory {state.inventory}")
@@ -209,9 +211,24 @@ def start_host(state: LabState, host: LabHost, root: Path, steps: list[dict[str,
             [sys.executable, "-m", SUPERVISOR, str(paths["dir"]), "--",
              *nspawn_command(host, merged)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-            env=os.environ | NSPAWN_ENV,
+            env=os.environ | NSPAWN_ENV | (
+                {"SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"} if needs_unified_cgroup(state.release)
+                else {}),
         )
     host.pid = proc.pid
+
+
+def kept_log(lab: str, host: str) -> Path:
+    """Where a host's boot log is kept when `up` fails (the lab's own directory is removed)."""
+    return Path(tempfile.gettempdir()) / f"assessor-lab-{lab}-logs" / f"{host}.log"
+
+
+def keep_logs(state: LabState) -> None:
+    for host in state.hosts:
+        log = host_paths(state, host)["log"]
+        if log.exists():
+            kept_log(state.name, host.name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, kept_log(state.name, host.name))
 
 
 def boots(state: LabState, host: LabHost) -> list[dict[str, Any]]:
@@ -222,7 +239,8 @@ def boots(state: LabState, host: LabHost) -> list[dict[str, Any]]:
 def wait_booted(state: LabState, host: LabHost, boot: int, timeout: float = BOOT_TIMEOUT) -> None:
     """Wait until boot number `boot` has finished starting its units and sshd answers."""
     deadline = time.monotonic() + timeout
-    log = host_paths(state, host)["log"]
+    # the lab's own copy of the log is gone once `up` gives up and takes the lab down
+    log = f"{host_paths(state, host)['log']} (kept as {kept_log(state.name, host.name)})"
     while time.monotonic() < deadline:
         seen = boots(state, host)
         current = seen[-1] if seen else {}

@@ -11,9 +11,11 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,6 +26,7 @@ Say = Callable[[str], None]
 
 DEBOOTSTRAP_TIMEOUT = 1200
 RECIPE_VERSION = "2"
+STALE_AFTER = 3 * 24 * 3600  # seconds before an unused root of another recipe is removed
 POLICY_RC = """#!/bin/sh
 # while the root is built in a chroot nothing may start: removed before any host boots
 exit 101
@@ -35,18 +38,23 @@ exit 101
 CONTAINER_SKIPPED_UNITS = ("auditd.service", "apparmor.service")
 # Units that would reach outside the lab (freshclam downloads ClamAV's databases from the
 # internet): masked, since lab hosts may talk only to this machine.
-MASKED_UNITS = ("clamav-freshclam.service",)
+MASKED_UNITS = ("clamav-freshclam.service", "clamav-freshclam-once.service",
+                "clamav-freshclam-once.timer")
 CONTAINER_DROP_IN = """# lab host: the kernel is the machine's; see assessor/lab/rootfs.py
 [Unit]
 ConditionVirtualization=!container
 """
 
 
-def load_releases() -> dict[str, dict[str, list[str]]]:
-    """Package lists per release, from releases.yaml beside this module."""
+def load_releases() -> dict[str, dict[str, Any]]:
+    """Package lists (and boot needs) per release, from releases.yaml beside this module."""
     text = resources.files("assessor.lab").joinpath("releases.yaml").read_text()
-    data: dict[str, dict[str, list[str]]] = yaml.safe_load(text)
+    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
     return data
+
+
+def needs_unified_cgroup(release: str) -> bool:
+    return bool(load_releases()[release].get("unified_cgroup"))
 
 
 RELEASES = tuple(load_releases())
@@ -79,7 +87,21 @@ def ensure_rootfs(release: str, say: Say = print) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / ".complete").exists():
             build(release, root, say)
+            prune_stale(release, root)
     return root
+
+
+def prune_stale(release: str, keep: Path, min_age: float = STALE_AFTER) -> None:
+    """Remove the release's roots of other recipes that no lab host is built on and that are
+    older than `min_age` seconds (another checkout may still use a recent one)."""
+    in_use = Path("/proc/mounts").read_text()
+    for old in keep.parent.glob(f"{release}-*"):
+        if old == keep or not old.is_dir() or old.suffix == ".building" \
+                or f"lowerdir={old}" in in_use or not (old / ".complete").exists() \
+                or time.time() - (old / ".complete").stat().st_mtime < min_age:
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        old.with_name(old.name + ".log").unlink(missing_ok=True)
 
 
 def build(release: str, root: Path, say: Say) -> None:
@@ -152,6 +174,9 @@ def customise(root: Path) -> None:
         link = root / "etc/systemd/system" / unit
         link.unlink(missing_ok=True)
         link.symlink_to("/dev/null")
+    # no name server: nothing on a lab host may look up, let alone reach, the outside
+    (root / "etc/resolv.conf").unlink(missing_ok=True)
+    (root / "etc/resolv.conf").write_text("# lab host: no name server (see rootfs.py)\n")
     # a booted host starts services from maintainer scripts, as a server does
     (root / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
     (root / "etc/machine-id").write_text("")  # each boot of each host gets its own
