@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from assessor.commands.options import add_forks, add_waves
+from assessor.errors import NOT_ASSESSED
 from assessor.pipeline.hardening import HardenOptions, harden
 from assessor.remediation.record import HardenRecord
 from assessor.reports.harden import before_after_table, changes_table
@@ -73,7 +74,7 @@ def summarise(record: HardenRecord, run_dir: Path, console: Console) -> int:
                   + ("" if record.check else f"; undo with `assessor rollback {run_dir}`") + ")",
                   markup=False)
     if failed or record.untouched:
-        return 3
+        return NOT_ASSESSED
     still = any(h.comparison and (h.comparison.still_failing or h.comparison.error)
                 for h in record.hosts)
     return 1 if record.regressions or still else 0

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assessor.commands.options import add_forks
+from assessor.errors import NOT_ASSESSED
 from assessor.pipeline.rollback import RollbackOptions, rollback
 
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                           "until the next boot", markup=False)
     conflicts = any(r.get("conflicts") for r in results.values())
     if failures:
-        return 3
+        return NOT_ASSESSED
     return 1 if conflicts else 0
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from assessor import __version__
 from assessor.advisories import Advisory, judge, load_advisories, to_finding
+from assessor.errors import NOT_ASSESSED
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
@@ -117,7 +118,7 @@ def exit_code(run: RunResult) -> int:
     if any(f.status in EXPOSED for h in run.hosts for f in h.findings):
         return 1
     if any(not h.assessed for h in run.hosts):
-        return 3
+        return NOT_ASSESSED
     return 0
 
 
