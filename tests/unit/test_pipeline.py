@@ -1,0 +1,85 @@
+"""The pipeline's seams: runner events to typed results, the judges' records to reporters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assessor.advisories.patchrun import evidence_of, post_findings
+from assessor.pipeline.rollback import RESTORE_TASK, restored
+from assessor.remediation.changes import Change
+from assessor.remediation.record import HardenRecord, HostRecord
+from assessor.reports import (
+    HARDEN_REPORTERS,
+    PATCH_REPORTERS,
+    ROLLBACK_REPORTERS,
+    write_with,
+)
+from assessor.reports.rollback import RollbackRecord
+from assessor.results import Status
+from assessor.rundir import evidence_dir, host_slug, new_run_dir
+from assessor.runner import task_from_event
+
+
+def raw(kind: str, host: str = "web1", task: str = "t", **data: object) -> dict[str, object]:
+    return {"event": kind, "event_data": {"host": host, "task": task, **data}}
+
+
+def test_runner_names_every_task_event_in_its_own_words() -> None:
+    ok = task_from_event(raw("runner_item_on_ok", res={"changed": True}, task_path="r.yml:3"))
+    assert ok is not None and (ok.status, ok.item, ok.changed, ok.path) == (
+        "ok", True, True, "r.yml:3")
+    failed = task_from_event(raw("runner_on_failed", res={"msg": "x"}, ignore_errors=True))
+    assert failed is not None and failed.status == "failed" and not failed.failed
+    gone = task_from_event(raw("runner_on_unreachable", res={"msg": "no route"}))
+    assert gone is not None and gone.failed and gone.result["msg"] == "no route"
+    assert task_from_event(raw("playbook_on_stats")) is None
+    assert task_from_event({"event": "runner_on_ok", "event_data": {}}) is None
+
+
+def test_rollback_keeps_the_restore_result_and_the_first_failure() -> None:
+    tasks = [task_from_event(e) for e in (
+        raw("runner_on_ok", "a", RESTORE_TASK, res={"actions": [{"path": "/etc/x"}]}),
+        raw("runner_on_failed", "b", "validate", res={"msg": "first"}),
+        raw("runner_on_failed", "b", "reload", res={"msg": "second"}),
+        raw("runner_item_on_failed", "c", "loop", res={"msg": "item"}),
+        raw("runner_on_failed", "c", "ignored", res={"msg": "ignored"}, ignore_errors=True),
+    )]
+    record = restored([t for t in tasks if t is not None])
+    assert record.hosts == {"a": {"actions": [{"path": "/etc/x"}]}}
+    assert record.failures == {"b": "first"}
+
+
+def test_rollback_record_is_written_through_its_reporter(tmp_path: Path) -> None:
+    (path,) = write_with(ROLLBACK_REPORTERS, RollbackRecord({"a": {"x": 1}}, {}), tmp_path)
+    assert json.loads(path.read_text()) == {"hosts": {"a": {"x": 1}}, "failures": {}}
+
+
+def test_harden_record_renders_json_and_an_escaped_page(tmp_path: Path) -> None:
+    change = Change("a", "ssh.x", "write", "changed", "-<b>old\n+new")
+    record = HardenRecord("r1", "server-l1", "inv", False, "s", "f", ["ssh.x"], [], [], "1",
+                          100, False, [], [HostRecord("a", "changed", "", [change])])
+    written = write_with(HARDEN_REPORTERS, record, tmp_path)
+    assert [p.name for p in written] == ["harden.json", "harden.html"]
+    assert json.loads(written[0].read_text())["hosts"][0]["changes"][0]["control"] == "ssh.x"
+    page = written[1].read_text()
+    assert "&lt;b&gt;old" in page and "<b>old" not in page
+
+
+def test_patch_evidence_is_judged_pure_and_written_per_host(tmp_path: Path) -> None:
+    report = {"before": {"openssl": "1"}, "after": {"openssl": "2"}, "planned": ["openssl=2"],
+              "apt_stdout": "done", "reboot_required": {"required": True, "packages": ["x"]}}
+    evidence = evidence_of("web/1", report)
+    assert evidence.changes == ["openssl 1 -> 2"]
+    (reboot,) = post_findings(report, "never", check=False)
+    assert reboot.status is Status.MANUAL and "x" in reboot.observed
+    written = write_with(PATCH_REPORTERS, [evidence], tmp_path)
+    where = evidence_dir(tmp_path, "web/1")
+    assert where.parent.name == host_slug("web/1") and len(written) == 5
+    assert (where / "packages-changed.txt").read_text() == "openssl 1 -> 2\n"
+    assert (where / "packages-before.txt").read_text() == "openssl\t1\n"
+
+
+def test_run_ids_never_collide(tmp_path: Path) -> None:
+    first, second = new_run_dir(tmp_path), new_run_dir(tmp_path)
+    assert first != second and second.name.startswith(first.name)
