@@ -26,6 +26,7 @@ import pwd
 import socket
 import stat
 import subprocess
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -44,8 +45,7 @@ def probe_sshd(_wanted):
     try:
         proc = subprocess.run(
             ["/usr/sbin/sshd", "-T"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             timeout=COMMAND_TIMEOUT,
             check=False,
         )
@@ -59,7 +59,7 @@ def probe_sshd(_wanted):
 
 
 def probe_sysctl(keys):
-    values = {}
+    values: dict[str, Any] = {}
     for key in keys:
         path = os.path.join("/proc/sys", *key.split("."))
         try:
@@ -88,7 +88,7 @@ def expand(paths, result):
 
 
 def probe_stat(paths):
-    result = {}
+    result: dict[str, Any] = {}
     for path in expand(paths, result):
         try:
             st = os.stat(path)
@@ -116,7 +116,7 @@ def name_of(lookup, ident):
 
 
 def probe_files(paths):
-    result = {}
+    result: dict[str, Any] = {}
     for path in expand(paths, result):
         try:
             content, truncated = read_text(path)
@@ -188,10 +188,7 @@ def probe_accounts(_wanted):
         if len(parts) < 7:
             continue
         # "x" defers to /etc/shadow; anything else is a password kept in passwd itself.
-        if parts[1] == "x":
-            state = shadow.get(parts[0], "none")
-        else:
-            state = password_state(parts[1])
+        state = shadow.get(parts[0], "none") if parts[1] == "x" else password_state(parts[1])
         users.append(
             {
                 "name": parts[0],
@@ -343,7 +340,7 @@ MAX_INCLUDE_DEPTH = 8
 def run_command(argv, timeout=COMMAND_TIMEOUT, env=None, cwd=None):
     try:
         proc = subprocess.run(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            argv, capture_output=True, stdin=subprocess.DEVNULL,
             timeout=timeout, check=False, env=env, cwd=cwd,
         )
     except FileNotFoundError:
@@ -455,7 +452,9 @@ NOT_LOCAL = frozenset((
 
 def walk_request(items):
     """Categories to collect and the bounds, from items like "suid" or "max_seconds=30"."""
-    wanted, seconds, entries = [], WALK_MAX_SECONDS, WALK_MAX_ENTRIES
+    wanted: list[str] = []
+    seconds: float = WALK_MAX_SECONDS
+    entries = WALK_MAX_ENTRIES
     for item in items:
         key, sep, value = str(item).partition("=")
         if sep and key == "max_seconds":

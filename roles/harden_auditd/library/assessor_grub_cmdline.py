@@ -15,7 +15,7 @@ import os
 import re
 import shlex
 
-from ansible.module_utils.assessor_state import backup_paths, replace_file
+from ansible.module_utils.assessor_state import backup_paths, read_text, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 VARIABLE = "GRUB_CMDLINE_LINUX"
@@ -35,7 +35,8 @@ def set_args(text, args):
     control}, or a harden item {id, params: {arg}, target} as the role passes them."""
     lines = text.splitlines()
     hits = [i for i, line in enumerate(lines) if ASSIGNMENT.match(line)]
-    words = current_words(ASSIGNMENT.match(lines[hits[-1]]).group(2)) if hits else []
+    last = ASSIGNMENT.match(lines[hits[-1]]) if hits else None
+    words = current_words(last.group(2)) if last else []
     changes = []
     for arg in args:
         name = arg.get("name") or arg["params"]["arg"]
@@ -77,7 +78,7 @@ def main():
     existed = os.path.exists(path)
     if existed and not os.path.isfile(path):
         module.fail_json(msg="%s exists and is not a regular file" % path)
-    text = open(path).read() if existed else ""
+    text = read_text(path) if existed else ""
     new_text, found = set_args(text, module.params["args"])
     note = module.params["note"].strip()
     changes = [{"control": c, "path": path, "before": b,

@@ -27,6 +27,7 @@ from ansible.module_utils.assessor_state import (
 )
 from ansible.module_utils.basic import AnsibleModule
 
+
 def installed_version(package):
     proc = subprocess.run(
         ["dpkg-query", "-W", "-f=${Status}\t${Version}", package],

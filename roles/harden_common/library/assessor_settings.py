@@ -19,7 +19,7 @@ import pwd
 import re
 import subprocess
 
-from ansible.module_utils.assessor_state import backup_paths, replace_file
+from ansible.module_utils.assessor_state import backup_paths, read_text, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -54,7 +54,7 @@ def apply(lines, setting, separator, ignore_case, section, comment):
         out[hits[0]] = wanted
         return out, old, True, wanted
     if section is None:
-        return lines + [wanted], None, True, wanted
+        return [*lines, wanted], None, True, wanted
     header = [i for i, line in enumerate(lines) if line.strip() == "[%s]" % section]
     if not header:
         head = ["", "[%s]" % section] if lines else ["[%s]" % section]
@@ -64,7 +64,7 @@ def apply(lines, setting, separator, ignore_case, section, comment):
         end += 1
     while end > header[0] + 1 and not lines[end - 1].strip():
         end -= 1
-    return lines[:end] + [wanted] + lines[end:], None, True, wanted
+    return [*lines[:end], wanted, *lines[end:]], None, True, wanted
 
 
 def main():
@@ -94,7 +94,7 @@ def main():
     existed = os.path.exists(path)
     if existed and not os.path.isfile(path):
         module.fail_json(msg="%s exists and is not a regular file" % path)
-    text = open(path).read() if existed else p["header"]
+    text = read_text(path) if existed else p["header"]
     lines = text.splitlines()
     changes = []
     for setting in p["settings"]:
@@ -110,8 +110,8 @@ def main():
             changes = [{"control": p["control"], "before": "(%d lines)" % len(lines)
                         if existed else "(absent)", "after": "(%d lines)" % len(
                             new_text.splitlines())}]
-    changed = new_text != (open(path).read() if existed else "")
-    diff = {"before": open(path).read() if existed else "", "after": new_text,
+    changed = new_text != (read_text(path) if existed else "")
+    diff = {"before": read_text(path) if existed else "", "after": new_text,
             "before_header": path, "after_header": path}
     if not changed or module.check_mode:
         module.exit_json(changed=changed, changes=changes, diff=diff if changed else {})

@@ -20,6 +20,12 @@ import time
 MANIFEST = "manifest.json"
 
 
+def read_text(path: str) -> str:
+    """A file's whole text, closed at once (a module may read the same file again)."""
+    with open(path) as handle:
+        return handle.read()
+
+
 def state_of(path):
     """What is at `path` now, without following a final symlink."""
     try:

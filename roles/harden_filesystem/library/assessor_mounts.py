@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from ansible.module_utils.assessor_state import backup_paths, replace_file
+from ansible.module_utils.assessor_state import backup_paths, read_text, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 HARDENING = ("nodev", "nosuid", "noexec")
@@ -141,7 +141,7 @@ def main():
     )
     p = module.params
     fstab = p["fstab"]
-    text = open(fstab).read() if os.path.exists(fstab) else ""
+    text = read_text(fstab) if os.path.exists(fstab) else ""
     wants = wants_of(p["items"])
     templates = {norm(k): v for k, v in p["templates"].items()}
     try:

@@ -141,7 +141,7 @@ class Run:
         for path, _ in written:
             self.write(path, mode=0o644)
         command = ["pam-auth-update"] + (["--force"] if self.p["force_update"] else [])
-        command += ["--enable"] + self.enabled
+        command += ["--enable", *self.enabled]
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         try:
             proc = subprocess.run(command, capture_output=True, text=True, env=env,

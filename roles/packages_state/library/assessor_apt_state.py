@@ -49,6 +49,7 @@ import os
 import re
 import socket
 import subprocess
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -69,7 +70,7 @@ APT_ENV = {"LANG": "C", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 def command(args):
     env = dict(os.environ, **APT_ENV)
     proc = subprocess.run(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        args, capture_output=True, env=env,
         timeout=COMMAND_TIMEOUT, check=False,
     )
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode(
@@ -90,7 +91,8 @@ def stanzas(text):
 
 
 def source_of(fields):
-    """(source name, source version): `Source: name (version)` when they differ from the binary's."""
+    """(source name, source version): `Source: name (version)` when they differ from the
+    binary's."""
     name = fields["Package"]
     version = fields.get("Version", "")
     source = fields.get("Source", "")
@@ -108,7 +110,7 @@ def read_status():
     packages = {}
     for fields in stanzas(text):
         words = fields.get("Status", "").split()
-        want, eflag, state = (words + ["", "", ""])[:3]
+        want, eflag, state = [*words, "", "", ""][:3]
         source, source_version = source_of(fields)
         entry = {
             "version": fields.get("Version", ""),
@@ -158,10 +160,11 @@ def disk_free():
 
 
 def parse_policy(text):
-    """`apt-cache policy PKG...` -> {pkg: {installed, candidate, versions: [{version, pin, origins}]}}."""
+    """`apt-cache policy PKG...` -> {pkg: {installed, candidate, versions: [{version, pin,
+    origins}]}}."""
     result = {}
-    current = None
-    version = None
+    current: Any = None
+    version: Any = None
     for line in text.splitlines():
         if line and not line.startswith(" ") and line.endswith(":"):
             current = {"installed": "", "candidate": "", "versions": []}
