@@ -16,7 +16,7 @@ from typing import Any
 import ansible_runner
 
 from assessor.outcomes import HostOutcome, PlaybookRun, TaskResult
-from assessor.tools import roles_path, tool_env
+from assessor.tools import module_utils_path, roles_path, tool_env
 
 __all__ = ["HostOutcome", "PlaybookRun", "TaskResult", "run_playbook"]
 
@@ -99,6 +99,7 @@ def run_playbook(
         envvars = {
             **ANSIBLE_SETTINGS,
             "ANSIBLE_ROLES_PATH": str(roles_path()),
+            "ANSIBLE_MODULE_UTILS": str(module_utils_path()),
             "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
             "PATH": env["PATH"],
         }

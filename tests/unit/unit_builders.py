@@ -12,6 +12,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import ansible.module_utils
+
+from assessor import module_utils
 from assessor.results import Finding, HostResult, RunResult, Severity, Status
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -25,6 +28,16 @@ SYSCTL_DIRS = (
     "/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
     "/lib/sysctl.d",
 )
+
+
+def expose_module_utils() -> None:
+    """Let `ansible.module_utils.assessor_*` resolve here as on a host (the runner points
+    ANSIBLE_MODULE_UTILS at the same directory), so role modules load in-process."""
+    if str(module_utils.HERE) not in ansible.module_utils.__path__:
+        ansible.module_utils.__path__.append(str(module_utils.HERE))
+
+
+expose_module_utils()
 
 
 def load_snapshot_module() -> ModuleType:

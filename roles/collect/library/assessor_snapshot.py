@@ -28,6 +28,9 @@ import stat
 import subprocess
 from typing import Any
 
+from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas
+from ansible.module_utils.assessor_names import name_of
+from ansible.module_utils.assessor_osrelease import OS_RELEASE, parse_os_release
 from ansible.module_utils.basic import AnsibleModule
 
 MAX_FILE_BYTES = 512 * 1024
@@ -108,13 +111,6 @@ def probe_stat(paths):
     return result
 
 
-def name_of(lookup, ident):
-    try:
-        return lookup(ident)[0]
-    except KeyError:
-        return str(ident)
-
-
 def probe_files(paths):
     result: dict[str, Any] = {}
     for path in expand(paths, result):
@@ -132,23 +128,21 @@ def probe_files(paths):
 
 def probe_packages(_wanted):
     """Parse dpkg's status database directly: no dpkg-query fork per package."""
+    text, _ = read_text_unbounded(STATUS_FILE)
+    return packages_of(text)
+
+
+def packages_of(status_text):
+    """Per package name its status, version, arch and source; an installed stanza wins over
+    another architecture's removed one."""
     packages = {}
-    text, _ = read_text_unbounded("/var/lib/dpkg/status")
-    for stanza in text.split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        name = fields.get("Package")
-        if not name:
-            continue
+    for fields in stanzas(status_text):
+        name = fields["Package"]
         entry = {
             "status": fields.get("Status", ""),
             "version": fields.get("Version", ""),
             "arch": fields.get("Architecture", ""),
-            "source": fields.get("Source", name).split(" ")[0],
+            "source": source_of(fields)[0],
         }
         known = packages.get(name)
         if known is None or not known["status"].endswith(" installed"):
@@ -560,16 +554,11 @@ def probe_walk(items, root="/", mounts=None, clock=None):
 
 
 def os_release():
-    fields = {}
     try:
-        text, _ = read_text("/etc/os-release")
+        text, _ = read_text(OS_RELEASE)
     except OSError:
-        return fields
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            fields[key] = value.strip().strip('"')
-    return fields
+        return {}
+    return parse_os_release(text)
 
 
 def facts():

@@ -17,6 +17,8 @@ import stat
 import tempfile
 import time
 
+from ansible.module_utils.assessor_names import name_of
+
 MANIFEST = "manifest.json"
 
 
@@ -49,13 +51,6 @@ def state_of(path):
     else:
         entry.update(type="other")
     return entry
-
-
-def name_of(lookup, number):
-    try:
-        return lookup(number)[0]
-    except KeyError:
-        return str(number)
 
 
 def sha256_of(path):

@@ -51,9 +51,10 @@ import socket
 import subprocess
 from typing import Any
 
+from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas, status_words
+from ansible.module_utils.assessor_osrelease import read_os_release
 from ansible.module_utils.basic import AnsibleModule
 
-STATUS_FILE = "/var/lib/dpkg/status"
 LOCKS = ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock")
 UPDATES_DIR = "/var/lib/dpkg/updates"
 REBOOT_FILE = "/var/run/reboot-required"
@@ -77,40 +78,16 @@ def command(args):
         "utf-8", "replace")
 
 
-def stanzas(text):
-    """RFC 822 style records as dicts (continuation lines dropped: none of ours need them)."""
-    for block in text.split("\n\n"):
-        fields = {}
-        for line in block.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        if fields.get("Package"):
-            yield fields
-
-
-def source_of(fields):
-    """(source name, source version): `Source: name (version)` when they differ from the
-    binary's."""
-    name = fields["Package"]
-    version = fields.get("Version", "")
-    source = fields.get("Source", "")
-    if source:
-        match = re.match(r"^(\S+)(?:\s+\((\S+)\))?", source)
-        if match:
-            name = match.group(1)
-            version = match.group(2) or version
-    return name, version
-
-
 def read_status():
     with open(STATUS_FILE, "rb") as handle:
-        text = handle.read().decode("utf-8", "replace")
+        return status_of(handle.read().decode("utf-8", "replace"))
+
+
+def status_of(status_text):
+    """Per package (`name:arch` for a second architecture) what dpkg wants and has."""
     packages = {}
-    for fields in stanzas(text):
-        words = fields.get("Status", "").split()
-        want, eflag, state = [*words, "", "", ""][:3]
+    for fields in stanzas(status_text):
+        want, eflag, state = status_words(fields.get("Status", ""))
         source, source_version = source_of(fields)
         entry = {
             "version": fields.get("Version", ""),
@@ -292,15 +269,7 @@ def reboot_state():
 
 
 def os_release():
-    fields = {}
-    try:
-        with open("/etc/os-release") as handle:
-            for line in handle:
-                key, sep, value = line.strip().partition("=")
-                if sep:
-                    fields[key] = value.strip('"')
-    except OSError:
-        pass
+    fields = read_os_release()
     return {
         "hostname": socket.gethostname(),
         "os": fields.get("PRETTY_NAME", ""),
