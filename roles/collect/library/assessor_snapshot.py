@@ -12,11 +12,24 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: assessor_snapshot
 short_description: Collect a read-only JSON snapshot for the assessor
+description:
+- 'One module run per host means one SSH round trip (with pipelining). It never changes
+  the host, and secrets stay on it: for /etc/shadow only a password *state* is returned
+  (empty, locked, hashed), never a hash. It runs on the managed host''s own Python
+  3, so it uses the standard library only.'
 options:
   probes:
-    description: Which probes to run, e.g. {sshd: true, sysctl: [net.ipv4.ip_forward]}.
+    description: 'Which probes to run, e.g. {sshd: true, sysctl: [net.ipv4.ip_forward]}.'
     type: dict
     required: true
+"""
+
+RETURN = r"""
+snapshot:
+  description: The probes' results by probe name, plus facts (hostname, os, kernel) and per-probe
+    errors.
+  returned: always
+  type: dict
 """
 
 import glob

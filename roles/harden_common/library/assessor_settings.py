@@ -13,6 +13,99 @@ place. Check mode and diff are honoured. Stdlib only: it runs on the target's py
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_settings
+short_description: Set several `key value` lines in one configuration file in one
+  module run
+description:
+- 'Each setting carries the control it implements, so the result says per control
+  which line changed (`changes`), besides the whole file''s diff. A key''s live lines
+  (optionally inside one `[section]`) are replaced by the wanted line at the first
+  one''s place; other live lines for the same key are removed, so neither "first wins"
+  nor "last wins" parsers can read an old value; a missing key is appended (to its
+  section, created if needed). Before the file is replaced it is recorded in the run''s
+  backup manifest, the new text is validated with `validate` (a command with %s, e.g.
+  `sshd -t -f %s`) and then renamed into place. Check mode and diff are honoured.
+  Stdlib only: it runs on the target''s python3.'
+options:
+  path:
+    description: The configuration file.
+    type: str
+    required: true
+  settings:
+    description: 'Settings to place: {control, key, value} or {control, line}.'
+    type: list
+    elements: dict
+    default: []
+  content:
+    description: The whole file's content instead of settings.
+    type: str
+  control:
+    description: The control that content implements.
+    type: str
+    default: ''
+  separator:
+    description: Between key and value.
+    type: str
+    default: ' '
+  section:
+    description: INI section the settings belong in.
+    type: str
+  comment:
+    description: Comment prefix of the file.
+    type: str
+    default: '#'
+  ignore_case:
+    description: Match keys without regard to case.
+    type: bool
+    default: false
+  mode:
+    description: Mode of a file created.
+    type: str
+    default: '0644'
+  owner:
+    description: Owner of a file created.
+    type: str
+    default: root
+  group:
+    description: Group of a file created.
+    type: str
+    default: root
+  validate:
+    description: Command to check the new file with, %s standing for its path, before
+      it takes effect.
+    type: str
+  header:
+    description: First lines of a file created.
+    type: str
+    default: ''
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+  reload:
+    description: Service to reload when this file is restored by rollback.
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after text of the file, for --diff.
+  returned: changed
+  type: dict
+"""
+
 import grp
 import os
 import pwd

@@ -14,9 +14,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: assessor_apt_state
 short_description: Read dpkg/apt state for the assessor's advisories (read-only)
+description:
+- 'One run per host answers everything exposure and patching need: the installed binaries
+  built from the advisories'' source packages (with their source versions), hold flags,
+  what the configured repositories offer (`apt-cache policy`/`show`), whether dpkg
+  is locked or half-way through a change, free disk, and after patching the processes
+  still mapping deleted libraries and /var/run/reboot-required. Standard library only;
+  it runs on the managed host''s own Python 3 and never changes the host.'
 options:
   sources:
-    description: Source package names the advisories name; their installed binaries are returned.
+    description: Source package names the advisories name; their installed binaries
+      are returned.
     type: list
     elements: str
     default: []
@@ -26,7 +34,8 @@ options:
     elements: str
     default: []
   inventory:
-    description: Also return every installed package with its version (before/after evidence).
+    description: Also return every installed package with its version (before/after
+      evidence).
     type: bool
     default: false
   security:
@@ -38,9 +47,19 @@ options:
     type: bool
     default: false
   min_free_mb:
-    description: Free space below this in /var/cache/apt/archives or / is a pre-check error.
+    description: Free space below this in /var/cache/apt/archives or / is a pre-check
+      error.
     type: int
     default: 200
+"""
+
+RETURN = r"""
+state:
+  description: Installed packages of the sources and binaries asked for, apt's candidates, holds,
+    dpkg locks, free disk, facts, and on request inventory, security upgrades, processes on deleted
+    libraries and reboot-required.
+  returned: always
+  type: dict
 """
 
 import errno
