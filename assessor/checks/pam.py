@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from assessor.checks.config import judge_value, live_lines, read_files
 from assessor.checks.core import Observation, Params, Snapshot, names_of, register, verdict
+from assessor.module_utils import assessor_pamsyntax as syntax
+from assessor.module_utils.assessor_pamsyntax import arg_value, has_arg
 from assessor.results import Status
 
-PAM_DIR = "/etc/pam.d"
-MAX_DEPTH = 8
-TYPES = ("auth", "account", "password", "session")
+PAM_DIR, MAX_DEPTH, TYPES = syntax.PAM_DIR, syntax.MAX_DEPTH, syntax.TYPES
 
 
 @dataclass(frozen=True)
@@ -42,48 +42,12 @@ class PamLine:
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
     """(first line number, text) after joining continuations and cutting comments."""
-    out: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0]
-        cut = "#" in raw
-        if not pending:
-            start = number
-        if not cut and line.rstrip().endswith("\\"):
-            pending.append(line.rstrip()[:-1])
-            continue
-        pending.append(line)
-        joined = " ".join(pending).strip()
-        pending = []
-        if joined:
-            out.append((start, joined))
-    if pending and " ".join(pending).strip():
-        out.append((start, " ".join(pending).strip()))
-    return out
+    return [(first + 1, joined) for first, _, joined in syntax.logical_lines(text.splitlines())]
 
 
 def tokens(line: str) -> list[str]:
     """Whitespace-separated words, a `[...]` group (with `\\]` inside) kept as one word."""
-    words: list[str] = []
-    i = 0
-    while i < len(line):
-        if line[i].isspace():
-            i += 1
-            continue
-        if line[i] == "[":
-            j = i + 1
-            while j < len(line) and line[j] != "]":
-                j += 2 if line[j] == "\\" else 1
-            words.append(line[i:j + 1])
-            i = j + 1
-            continue
-        j = i
-        while j < len(line) and not line[j].isspace():
-            j += 1
-        words.append(line[i:j])
-        i = j
-    return words
+    return syntax.words_of(line)
 
 
 @dataclass(frozen=True)
@@ -98,20 +62,15 @@ def parse_pam(text: str, path: str = "") -> list[PamLine | Include]:
     for number, line in logical_lines(text):
         source = f"{path}:{number}"
         words = tokens(line)
-        if words[0] == "@include" and len(words) > 1:
-            entries.append(Include(words[1], None, source))
-            continue
-        if len(words) < 3:
+        kind = syntax.classify(words)
+        if kind is None:
             continue  # libpam logs and skips a malformed line
-        kind, control, module = words[0].lower(), words[1], words[2]
-        optional = kind.startswith("-")
-        kind = kind.lstrip("-")
-        if kind not in TYPES:
+        if kind[0] == "include":
+            entries.append(Include(kind[1], kind[2] if isinstance(kind[2], str) else None,
+                                   source))
             continue
-        if control.lower() in ("include", "substack"):
-            entries.append(Include(module, kind, source))
-            continue
-        entries.append(PamLine(kind, control, module, tuple(words[3:]), source, optional))
+        entries.append(PamLine(kind[1], words[1], words[2], tuple(words[3:]), source,
+                               bool(kind[2])))
     return entries
 
 
@@ -129,23 +88,6 @@ def stack(files: dict[str, str], service: str, type_: str | None = None,
         elif type_ is None or entry.type == type_:
             lines.append(entry)
     return lines
-
-
-def arg_value(args: tuple[str, ...], option: str) -> str | None:
-    """The last `option=value` (or bare `option`, as "true") among a module's arguments."""
-    found = None
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        if key == option:
-            found = value if sep else "true"
-    return found
-
-
-def has_arg(args: tuple[str, ...], wanted: str) -> bool:
-    """`remember` matches `remember=5`; `group=wheel` must match exactly."""
-    if "=" in wanted:
-        return wanted in args
-    return any(a == wanted or a.startswith(wanted + "=") for a in args)
 
 
 def pam_files(snapshot: Snapshot) -> dict[str, str]:

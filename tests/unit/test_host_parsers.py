@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from unit_builders import PROJECT
 
+from assessor.checks import pam
 from assessor.checks.packages import installed
 from assessor.module_utils.assessor_dpkg import is_installed, source_of, stanzas, status_words
 from assessor.module_utils.assessor_names import name_of
@@ -85,3 +86,30 @@ def test_names_fall_back_to_the_number() -> None:
     assert name_of(grp.getgrgid, 0) == "root"
     assert name_of(pwd.getpwuid, 2_000_000_123) == "2000000123"
 
+
+
+def pamfile() -> Any:
+    """harden_pam's module_utils, as the host imports it."""
+    path = PROJECT / "roles" / "harden_pam" / "module_utils" / "assessor_pamfile.py"
+    spec = importlib.util.spec_from_file_location("fixture_assessor_pamfile", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("type_", ["auth", "account", "password", "session"])
+def test_pam_stacks_are_read_alike_by_the_checks_and_the_harden_module(type_: str) -> None:
+    """The lines harden_pam edits are the lines the checks judged: same order, same words."""
+    texts = {f"/etc/pam.d/{p.name}": p.read_text() for p in (FIXTURES / "pam.d").iterdir()}
+    host = pamfile()
+    files = host.Files()
+    for path, text in texts.items():
+        files.original[path] = files.disk[path] = text
+        files.lines[path] = text.splitlines()
+    judged = [(line.module_name, list(line.args)) for line in pam.stack(texts, "sshd", type_)]
+    edited = [(entry.module_name, entry.args) for entry in host.stack(files, "sshd", type_)]
+    assert judged == edited and judged
+    if type_ == "auth":
+        assert judged[-1] == ("pam_faillock.so", ["preauth", "deny=5", "unlock_time=900"])
+        assert [line.optional for line in pam.stack(texts, "sshd", "auth")][3] is True

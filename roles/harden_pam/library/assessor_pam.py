@@ -101,15 +101,13 @@ import subprocess
 
 from ansible.module_utils.assessor_pamfile import (
     Files,
-    arg_value,
-    has_arg,
     insert_line,
     module_lines,
-    service_path,
     set_args,
     set_conf,
     with_option,
 )
+from ansible.module_utils.assessor_pamsyntax import arg_value, has_arg, service_path
 from ansible.module_utils.assessor_state import backup_paths, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
