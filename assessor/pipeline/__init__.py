@@ -9,3 +9,19 @@
 Each module here is one command's wiring of those steps, with options as a dataclass
 (never argparse): `assessor/commands/*` parse arguments and call exactly one of them.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostsOptions:
+    """What every command that reaches hosts is told: which hosts, how many at once, and
+    where its run directory goes."""
+
+    inventory: Path
+    out: Path
+    limit: str | None = None
+    forks: int = 20

@@ -21,6 +21,7 @@ from assessor.catalogue import (
 from assessor.errors import ConfigError
 from assessor.evaluate import evaluate_host, plan_probes
 from assessor.inventory import InventoryHost, load_inventory
+from assessor.pipeline import HostsOptions
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult, Severity
@@ -32,11 +33,8 @@ from assessor.waivers import apply_waivers, load_waivers
 DEFAULT_PROFILE = "server-l1"
 
 
-@dataclass(frozen=True)
-class AssessOptions:
-    inventory: Path
-    out: Path
-    limit: str | None = None
+@dataclass(frozen=True, kw_only=True)
+class AssessOptions(HostsOptions):
     forks: int = 10
     profile: str | None = None
     fail_on: Severity = Severity.LOW

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from assessor.errors import AssessorError, ConfigError
 from assessor.inventory import load_inventory
+from assessor.pipeline import HostsOptions
 from assessor.pipeline.assessment import AssessOptions, assess, select_controls
 from assessor.remediation import taskmap
 from assessor.remediation.beforeafter import GOOD, compare_host
@@ -37,12 +38,8 @@ from assessor.runner import run_playbook
 from assessor.tools import playbook, roles_path
 
 
-@dataclass(frozen=True)
-class HardenOptions:
-    inventory: Path
-    out: Path
-    limit: str | None = None
-    forks: int = 20
+@dataclass(frozen=True, kw_only=True)
+class HardenOptions(HostsOptions):
     profile: str | None = None
     tailoring: Path | None = None
     catalogue: Path | None = None

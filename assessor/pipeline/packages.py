@@ -16,6 +16,7 @@ from assessor import __version__
 from assessor.advisories import Advisory, judge, load_advisories, to_finding
 from assessor.errors import NOT_ASSESSED
 from assessor.inventory import InventoryHost, load_inventory
+from assessor.pipeline import HostsOptions
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult, Status
@@ -122,13 +123,9 @@ def exit_code(run: RunResult) -> int:
     return 0
 
 
-@dataclass(frozen=True)
-class ExposureOptions:
-    inventory: Path
+@dataclass(frozen=True, kw_only=True)
+class ExposureOptions(HostsOptions):
     advisories: list[Path]
-    out: Path
-    limit: str | None = None
-    forks: int = 20
     update_cache: bool = True
 
 

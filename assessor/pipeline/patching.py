@@ -22,6 +22,7 @@ from rich.console import Console
 from assessor.advisories import Advisory, judge, load_advisories, security_plan, upgrade_plan
 from assessor.advisories.patchrun import PatchEvidence, evidence_of, post_findings, transition
 from assessor.inventory import load_inventory
+from assessor.pipeline import HostsOptions
 from assessor.pipeline.packages import (
     HostState,
     exposure_result,
@@ -36,13 +37,9 @@ from assessor.runner import HostOutcome, run_playbook
 from assessor.tools import playbook
 
 
-@dataclass(frozen=True)
-class PatchOptions:
-    inventory: Path
+@dataclass(frozen=True, kw_only=True)
+class PatchOptions(HostsOptions):
     advisories: list[Path]
-    out: Path
-    limit: str | None = None
-    forks: int = 20
     check: bool = False
     serial: str = "100%"
     max_fail_percentage: int = 100
