@@ -68,8 +68,9 @@ import os
 import re
 import socket
 import subprocess
-from typing import Any
 
+from ansible.module_utils.assessor_apt_policy import parse_policy
+from ansible.module_utils.assessor_apt_processes import deleted_library_users
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas, status_words
 from ansible.module_utils.assessor_osrelease import read_os_release
 from ansible.module_utils.basic import AnsibleModule
@@ -79,11 +80,6 @@ UPDATES_DIR = "/var/lib/dpkg/updates"
 REBOOT_FILE = "/var/run/reboot-required"
 COMMAND_TIMEOUT = 120
 SETTLED = ("installed", "config-files", "not-installed")
-# Units whose restart would cut the host off or end sessions: never restarted for the user.
-NEVER_RESTART = re.compile(
-    r"^(dbus|dbus-broker|systemd-.*|user@.*|getty@.*|serial-getty@.*|gdm|lightdm|sddm"
-    r"|display-manager|NetworkManager|networking|polkit)\.service$"
-)
 APT_ENV = {"LANG": "C", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -155,42 +151,6 @@ def disk_free():
     return free
 
 
-def parse_policy(text):
-    """`apt-cache policy PKG...` -> {pkg: {installed, candidate, versions: [{version, pin,
-    origins}]}}."""
-    result = {}
-    current: Any = None
-    version: Any = None
-    for line in text.splitlines():
-        if line and not line.startswith(" ") and line.endswith(":"):
-            current = {"installed": "", "candidate": "", "versions": []}
-            result[line[:-1]] = current
-            version = None
-            continue
-        if current is None:
-            continue
-        stripped = line.strip()
-        if stripped.startswith("Installed:"):
-            current["installed"] = clean(stripped.split(":", 1)[1])
-        elif stripped.startswith("Candidate:"):
-            current["candidate"] = clean(stripped.split(":", 1)[1])
-        elif stripped == "Version table:":
-            continue
-        else:
-            match = re.match(r"^ (\*\*\*| {3}) (\S+) (-?\d+)$", line)
-            if match:
-                version = {"version": match.group(2), "pin": int(match.group(3)), "origins": []}
-                current["versions"].append(version)
-            elif version is not None and re.match(r"^\s+-?\d+ ", line):
-                version["origins"].append(stripped.split(" ", 1)[1])
-    return result
-
-
-def clean(value):
-    value = value.strip()
-    return "" if value == "(none)" else value
-
-
 def available_sources(binaries):
     """Source name and version of every version apt knows of these binaries."""
     if not binaries:
@@ -223,56 +183,6 @@ def security_upgrades():
                 "version": match.group(3), "origin": match.group(4),
             })
     return upgrades, ""
-
-
-def deleted_library_users():
-    """Processes still mapping a library file that was replaced or removed."""
-    users = []
-    systemd = os.path.isdir("/run/systemd/system")
-    for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
-        try:
-            with open("/proc/%s/maps" % pid, "rb") as handle:
-                maps = handle.read().decode("utf-8", "replace")
-            with open("/proc/%s/comm" % pid) as handle:
-                comm = handle.read().strip()
-        except OSError:
-            continue
-        files = sorted({
-            line.split(None, 5)[5][: -len(" (deleted)")]
-            for line in maps.splitlines()
-            if line.endswith(" (deleted)") and len(line.split(None, 5)) == 6
-            and ".so" in line.split(None, 5)[5] and not line.split(None, 5)[5].startswith(
-                ("/memfd:", "/dev/shm/", "/SYSV"))
-        })
-        if not files:
-            continue
-        unit = unit_of(pid)
-        if not systemd:
-            why = "no service manager on this host (PID 1 is not systemd): restart by hand"
-        elif not unit:
-            why = "not started by a systemd service: restart by hand"
-        elif NEVER_RESTART.match(unit):
-            why = "%s is never restarted automatically (sessions or the host's access)" % unit
-        else:
-            why = ""
-        users.append({
-            "pid": int(pid), "comm": comm, "unit": unit, "files": files,
-            "restartable": not why, "why_not": why,
-        })
-    return users
-
-
-def unit_of(pid):
-    try:
-        with open("/proc/%s/cgroup" % pid) as handle:
-            text = handle.read()
-    except OSError:
-        return ""
-    for line in text.splitlines():
-        path = line.split(":", 2)[-1]
-        if "/system.slice/" in path and path.endswith(".service"):
-            return path.rsplit("/", 1)[1]
-    return ""
 
 
 def reboot_state():
