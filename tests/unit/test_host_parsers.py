@@ -113,3 +113,21 @@ def test_pam_stacks_are_read_alike_by_the_checks_and_the_harden_module(type_: st
     if type_ == "auth":
         assert judged[-1] == ("pam_faillock.so", ["preauth", "deny=5", "unlock_time=900"])
         assert [line.optional for line in pam.stack(texts, "sshd", "auth")][3] is True
+
+
+def test_accounts_are_read_alike_by_collect_and_harden_accounts(
+    collect: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = {f"/etc/{name}": (FIXTURES / name).read_text() for name in ("passwd", "shadow",
+                                                                         "group")}
+    monkeypatch.setattr(collect, "read_text_unbounded", lambda path: (texts[path], False))
+    snapshot = collect.probe_accounts(True)
+    plan = host_module("harden_accounts", "assessor_accounts_plan")
+    users = plan.parse_passwd(texts["/etc/passwd"])
+    assert [(u["name"], u["uid"], u["line"]) for u in snapshot["users"]] == [
+        (u["name"], u["uid"], u["line"]) for u in users]
+    assert snapshot["unshadowed"] == ["old"]
+    # the first shadow entry of a name is the one libc reads: alice's password is empty
+    assert {u["name"]: u["password"] for u in snapshot["users"]}["alice"] == "empty"
+    assert plan.parse_shadow(texts["/etc/shadow"])["alice"] == ""
+    assert snapshot["groups"] == plan.parse_group(texts["/etc/group"])

@@ -44,6 +44,7 @@ from typing import Any
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas
 from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.assessor_osrelease import OS_RELEASE, parse_os_release
+from ansible.module_utils.assessor_passwd import parse_group, parse_passwd, parse_shadow
 from ansible.module_utils.assessor_probe_io import (
     COMMAND_TIMEOUT,
     read_text,
@@ -182,34 +183,29 @@ def probe_accounts(_wanted):
     shadow_error = ""
     try:
         text, _ = read_text_unbounded("/etc/shadow")
-        for line in text.splitlines():
-            parts = line.split(":")
-            if len(parts) >= 2:
-                shadow[parts[0]] = password_state(parts[1])
+        shadow = {name: password_state(field) for name, field in parse_shadow(text).items()}
     except OSError as exc:
         # Say so: without /etc/shadow no password state is known, which is not "none empty".
         shadow_error = "%s: %s" % (type(exc).__name__, exc)
     users, unshadowed = [], []
     text, _ = read_text_unbounded("/etc/passwd")
-    for number, line in enumerate(text.splitlines(), 1):
-        parts = line.split(":")
-        if len(parts) < 7:
-            continue
+    for entry in parse_passwd(text):
+        name, field = entry["name"], entry["passwd"]
         # "x" defers to /etc/shadow; anything else is a password kept in passwd itself.
-        state = shadow.get(parts[0], "none") if parts[1] == "x" else password_state(parts[1])
+        state = shadow.get(name, "none") if field == "x" else password_state(field)
         users.append(
             {
-                "name": parts[0],
-                "uid": parts[2],
-                "gid": parts[3],
-                "home": parts[5],
-                "shell": parts[6],
+                "name": name,
+                "uid": entry["uid"],
+                "gid": entry["gid"],
+                "home": entry["home"],
+                "shell": entry["shell"],
                 "password": state,
-                "line": number,
+                "line": entry["line"],
             }
         )
-        if parts[1] != "x":
-            unshadowed.append(parts[0])
+        if field != "x":
+            unshadowed.append(name)
     result = {"users": users, "unshadowed": unshadowed, "homes": home_dirs(users)}
     result.update(read_groups())
     if shadow_error:
@@ -246,14 +242,7 @@ def read_groups():
         text, _ = read_text_unbounded("/etc/group")
     except OSError as exc:
         return {"group_error": "%s: %s" % (type(exc).__name__, exc)}
-    groups = []
-    for number, line in enumerate(text.splitlines(), 1):
-        parts = line.split(":")
-        if len(parts) < 4:
-            continue
-        members = [m for m in parts[3].split(",") if m]
-        groups.append({"name": parts[0], "gid": parts[2], "members": members, "line": number})
-    return {"groups": groups}
+    return {"groups": parse_group(text)}
 
 
 # --- configuration directories (sysctl.d, modprobe.d): every file, judged by the assessor ---

@@ -120,6 +120,7 @@ import os
 import stat
 import subprocess
 
+from ansible.module_utils.assessor_passwd import parse_group, parse_passwd, parse_shadow
 from ansible.module_utils.basic import AnsibleModule
 
 NO_LOGIN = ("nologin", "false")
@@ -139,36 +140,6 @@ def read(path):
             return handle.read().decode("utf-8", "backslashreplace")
     except OSError:
         return None
-
-
-def parse_passwd(text):
-    users = []
-    for number, line in enumerate((text or "").splitlines(), 1):
-        parts = line.split(":")
-        if len(parts) >= 7:
-            users.append({"name": parts[0], "passwd": parts[1], "uid": parts[2],
-                          "gid": parts[3], "home": parts[5], "shell": parts[6],
-                          "line": number})
-    return users
-
-
-def parse_shadow(text):
-    fields = {}
-    for line in (text or "").splitlines():
-        parts = line.split(":")
-        if len(parts) >= 2:
-            fields.setdefault(parts[0], parts[1])
-    return fields
-
-
-def parse_group(text):
-    groups = []
-    for line in (text or "").splitlines():
-        parts = line.split(":")
-        if len(parts) >= 4:
-            members = [m for m in parts[3].split(",") if m]
-            groups.append({"name": parts[0], "gid": parts[2], "members": members})
-    return groups
 
 
 def valid_shells(text):
