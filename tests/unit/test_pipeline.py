@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from unit_builders import Snap
 
 from assessor.advisories.patchrun import evidence_of, post_findings
+from assessor.errors import NOT_ASSESSED
+from assessor.inventory import InventoryHost
+from assessor.outcomes import HostOutcome, PlaybookRun
+from assessor.pipeline import assessment
 from assessor.pipeline.rollback import RESTORE_TASK, restored
 from assessor.remediation.changes import Change
 from assessor.remediation.record import HardenRecord, HostRecord
@@ -13,10 +23,11 @@ from assessor.reports import (
     HARDEN_REPORTERS,
     PATCH_REPORTERS,
     ROLLBACK_REPORTERS,
+    json_report,
     write_with,
 )
 from assessor.reports.rollback import RollbackRecord
-from assessor.results import Status
+from assessor.results import Severity, Status
 from assessor.rundir import evidence_dir, host_slug, new_run_dir
 from assessor.runner import task_from_event
 
@@ -83,3 +94,31 @@ def test_patch_evidence_is_judged_pure_and_written_per_host(tmp_path: Path) -> N
 def test_run_ids_never_collide(tmp_path: Path) -> None:
     first, second = new_run_dir(tmp_path), new_run_dir(tmp_path)
     assert first != second and second.name.startswith(first.name)
+
+
+def test_assess_pipeline_wires_outcomes_to_results_and_reporters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """plan -> runner -> outcomes -> evaluate -> reporters, with the runner played by data."""
+    hosts = [InventoryHost("web1", "10.0.0.1", ("web",)), InventoryHost("db1", "10.0.0.2", ())]
+    planned: dict[str, Any] = {}
+
+    def run_playbook(playbook: Path, inventory: Path, work_dir: Path, **kw: Any) -> PlaybookRun:
+        planned.update(kw, playbook=playbook.name, work_dir=work_dir)
+        outcome = HostOutcome(ok=True, result={"snapshot": Snap().build()})
+        kw["on_host"]("web1", outcome)
+        kw["on_host"]("db1", HostOutcome(ok=False, message="no route", unreachable=True))
+        return PlaybookRun("successful", 0, {"web1": outcome}, str(work_dir))
+
+    monkeypatch.setattr(assessment, "load_inventory", lambda _path, _limit: hosts)
+    monkeypatch.setattr(assessment, "run_playbook", run_playbook)
+    options = assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
+    result = assessment.assess(options, Console(file=io.StringIO()))
+    run_dir = tmp_path / "runs" / result.run_id
+    assert planned["playbook"] == "assess.yml" and planned["work_dir"] == run_dir / "ansible"
+    assert "sshd" in planned["extravars"]["assessor_probes"]
+    web, db = result.hosts
+    assert web.assessed and web.findings and db.error == "unreachable: no route"
+    assert result.exit_code(Severity.LOW) == NOT_ASSESSED
+    assert json_report.read(run_dir).hosts[1].error == "unreachable: no route"
+    assert (run_dir / "index.html").is_file() and (run_dir / "junit.xml").is_file()
