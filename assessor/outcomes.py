@@ -28,6 +28,15 @@ class TaskResult:
         return bool(self.result.get("changed"))
 
     @property
+    def diff(self) -> Any:
+        """Ansible's diff as the module gave it (a dict, a list of dicts, or none)."""
+        return self.result.get("diff")
+
+    @property
+    def msg(self) -> str:
+        return str(self.result.get("msg", ""))
+
+    @property
     def failed(self) -> bool:
         return self.status in ("failed", "unreachable") and not self.ignored
 

@@ -131,7 +131,7 @@ class EventLog:
             message = message_of(res) or "failed without a message"
             log.failed = True
             log.message = log.message or f"{task}: {message}"
-            log.changes.append(Change(name, control, task, "failed", diff_text(res.get("diff")),
+            log.changes.append(Change(name, control, task, "failed", diff_text(result.diff),
                                       message))
         elif result.status == "skipped":
             return  # in check mode, roles preview commands with a changed debug task
