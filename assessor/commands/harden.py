@@ -15,7 +15,6 @@ from typing import Any
 from rich.console import Console
 
 from assessor.commands.options import add_forks, add_waves
-from assessor.errors import NOT_ASSESSED
 from assessor.pipeline.hardening import HardenOptions, harden
 from assessor.remediation.record import HardenRecord
 from assessor.reports.harden import before_after_table, changes_table
@@ -57,9 +56,8 @@ def summarise(record: HardenRecord, run_dir: Path, console: Console) -> int:
     console.print(f"{changed} change(s) {verb} across {len(record.hosts)} host(s)")
     if not record.check:
         console.print(before_after_table(record))
-    failed = [h.name for h in record.hosts if h.state in ("failed", "unreachable")]
-    if failed:
-        console.print(f"failed: {', '.join(failed)}", markup=False)
+    if record.failed:
+        console.print(f"failed: {', '.join(record.failed)}", markup=False)
     if record.untouched:
         console.print(f"stopped after a wave exceeded --max-fail-percentage "
                       f"{record.max_fail_percentage}: left untouched: "
@@ -73,8 +71,4 @@ def summarise(record: HardenRecord, run_dir: Path, console: Console) -> int:
     console.print(f"Report: {run_dir}/harden.html (harden.json"
                   + ("" if record.check else f"; undo with `assessor rollback {run_dir}`") + ")",
                   markup=False)
-    if failed or record.untouched:
-        return NOT_ASSESSED
-    still = any(h.comparison and (h.comparison.still_failing or h.comparison.error)
-                for h in record.hosts)
-    return 1 if record.regressions or still else 0
+    return record.exit_code()

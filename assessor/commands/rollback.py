@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from assessor.commands.options import add_forks
-from assessor.errors import NOT_ASSESSED
 from assessor.pipeline.rollback import RollbackOptions, rollback
 
 
@@ -49,10 +48,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if any(a.get("path") == "/etc/fstab" for a in res.get("actions", [])):
             console.print(f"{host}: /etc/fstab restored; the mounts the run made stay live "
                           "until the next boot", markup=False)
-    conflicts = any(r.get("conflicts") for r in results.values())
-    if failures:
-        return NOT_ASSESSED
-    return 1 if conflicts else 0
+    return record.exit_code()
 
 
 def table(results: Mapping[str, Mapping[str, Any]], failures: Mapping[str, str]) -> Table:

@@ -15,9 +15,9 @@ from rich.console import Console
 
 from assessor.errors import ConfigError
 from assessor.outcomes import TaskResult
+from assessor.remediation.record import RollbackRecord
 from assessor.reports import ROLLBACK_REPORTERS, write_with
 from assessor.reports.harden import read_json
-from assessor.reports.rollback import RollbackRecord
 from assessor.rundir import ROLLBACK_ANSIBLE, hosts_with_manifests
 from assessor.runner import run_playbook
 from assessor.tools import playbook

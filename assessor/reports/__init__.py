@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from assessor.advisories.patchrun import PatchEvidence
-from assessor.remediation.record import HardenRecord
+from assessor.remediation.record import HardenRecord, RollbackRecord
 from assessor.reports import harden, html, json_report, junit, patch_evidence, rollback
 from assessor.reports.diff import RunDiff
-from assessor.reports.rollback import RollbackRecord
 from assessor.results import RunResult
 from assessor.rundir import host_dir
 

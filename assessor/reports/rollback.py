@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from assessor.remediation.record import RollbackRecord
 from assessor.rundir import write_text
 
 RESULT_FILE = "rollback.json"
-
-
-@dataclass(frozen=True)
-class RollbackRecord:
-    hosts: Mapping[str, Mapping[str, Any]]  # the restore module's result per host
-    failures: Mapping[str, str]  # host -> why it failed or could not be reached
 
 
 def write(record: RollbackRecord, run_dir: Path) -> list[Path]:

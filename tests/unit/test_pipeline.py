@@ -18,7 +18,7 @@ from assessor.outcomes import HostOutcome, PlaybookRun
 from assessor.pipeline import assessment
 from assessor.pipeline.rollback import RESTORE_TASK, restored
 from assessor.remediation.changes import Change
-from assessor.remediation.record import HardenRecord, HostRecord
+from assessor.remediation.record import HardenRecord, HostRecord, RollbackRecord
 from assessor.reports import (
     HARDEN_REPORTERS,
     PATCH_REPORTERS,
@@ -26,7 +26,6 @@ from assessor.reports import (
     json_report,
     write_with,
 )
-from assessor.reports.rollback import RollbackRecord
 from assessor.results import Severity, Status
 from assessor.rundir import evidence_dir, host_slug, new_run_dir
 from assessor.runner import task_from_event
@@ -122,3 +121,15 @@ def test_assess_pipeline_wires_outcomes_to_results_and_reporters(
     assert result.exit_code(Severity.LOW) == NOT_ASSESSED
     assert json_report.read(run_dir).hosts[1].error == "unreachable: no route"
     assert (run_dir / "index.html").is_file() and (run_dir / "junit.xml").is_file()
+
+
+def test_harden_and_rollback_records_judge_their_exit_code() -> None:
+    ok = HostRecord("a", "changed", "", [])
+    record = HardenRecord("r1", "p", "inv", False, "s", "f", [], [], [], "1", 100, False, [],
+                          [ok])
+    assert record.exit_code() == 0
+    failed = HardenRecord(**{**record.__dict__, "hosts": [ok, HostRecord("b", "unreachable",
+                                                                         "x", [])]})
+    assert failed.failed == ["b"] and failed.exit_code() == NOT_ASSESSED
+    assert RollbackRecord({"a": {"conflicts": [{"path": "/etc/x"}]}}, {}).exit_code() == 1
+    assert RollbackRecord({}, {"a": "unreachable"}).exit_code() == NOT_ASSESSED
