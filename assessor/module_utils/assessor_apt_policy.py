@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 
-def parse_policy(text):
+def parse_policy(text: str) -> dict[str, Any]:
     """`apt-cache policy PKG...` -> {pkg: {installed, candidate, versions: [{version, pin,
     origins}]}}."""
     result = {}
@@ -40,6 +40,6 @@ def parse_policy(text):
     return result
 
 
-def clean(value):
+def clean(value: str) -> str:
     value = value.strip()
     return "" if value == "(none)" else value

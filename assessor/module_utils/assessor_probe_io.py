@@ -6,19 +6,23 @@ Moved verbatim from roles/collect/library/assessor_snapshot.py; runs on the host
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 MAX_FILE_BYTES = 512 * 1024
 COMMAND_TIMEOUT = 30
 
 
-def read_text(path):
+def read_text(path: str) -> tuple[str, bool]:
     with open(path, "rb") as handle:
         data = handle.read(MAX_FILE_BYTES + 1)
     truncated = len(data) > MAX_FILE_BYTES
     return data[:MAX_FILE_BYTES].decode("utf-8", "backslashreplace"), truncated
 
 
-def run_command(argv, timeout=COMMAND_TIMEOUT, env=None, cwd=None):
+def run_command(
+    argv: list[str], timeout: float = COMMAND_TIMEOUT, env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> dict[str, Any]:
     try:
         proc = subprocess.run(
             argv, capture_output=True, stdin=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+from typing import Any
 
 from ansible.module_utils.assessor_probe_io import read_text, run_command
 
@@ -16,19 +17,20 @@ NFT_CONFIG = "/etc/nftables.conf"
 MAX_INCLUDE_DEPTH = 8
 
 
-def probe_nft_ruleset(_wanted):
+def probe_nft_ruleset(_wanted: object) -> dict[str, Any]:
     nft = next((p for p in ("/usr/sbin/nft", "/sbin/nft") if os.path.exists(p)), "nft")
-    return run_command([nft, "-j", "list", "ruleset"])
+    result: dict[str, Any] = run_command([nft, "-j", "list", "ruleset"])
+    return result
 
 
-def probe_nft_config(_wanted):
+def probe_nft_config(_wanted: object) -> dict[str, Any]:
     """/etc/nftables.conf with its `include` lines replaced by what they include."""
     if not os.path.exists(NFT_CONFIG):
         return {"exists": False}
     return {"exists": True, "content": inline_includes(NFT_CONFIG, 0)}
 
 
-def inline_includes(path, depth):
+def inline_includes(path: str, depth: int) -> str:
     text, _ = read_text(path)
     lines = []
     for line in text.splitlines():
