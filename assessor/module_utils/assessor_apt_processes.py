@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 # Units whose restart would cut the host off or end sessions: never restarted for the user.
 NEVER_RESTART = re.compile(
@@ -15,9 +16,9 @@ NEVER_RESTART = re.compile(
 )
 
 
-def deleted_library_users():
+def deleted_library_users() -> list[dict[str, Any]]:
     """Processes still mapping a library file that was replaced or removed."""
-    users = []
+    users: list[dict[str, Any]] = []
     systemd = os.path.isdir("/run/systemd/system")
     for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
         try:
@@ -52,7 +53,7 @@ def deleted_library_users():
     return users
 
 
-def unit_of(pid):
+def unit_of(pid: str) -> str:
     try:
         with open("/proc/%s/cgroup" % pid) as handle:
             text = handle.read()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pwd
 import stat
+from typing import Any
 
 from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.assessor_probe_io import run_command
@@ -18,7 +19,7 @@ ROOT_ENV_TIMEOUT = 10
 ROOT_ENV_SCRIPT = 'printf "\\nASSESSOR_PATH=%s\\nASSESSOR_UMASK=%s\\n" "$PATH" "$(umask)"'
 
 
-def probe_root_env(_wanted):
+def probe_root_env(_wanted: object) -> dict[str, Any]:
     """PATH and umask as a login shell of root ends up with, and who owns each PATH entry."""
     try:
         entry = pwd.getpwuid(0)
@@ -33,13 +34,13 @@ def probe_root_env(_wanted):
     }
     cwd = home if os.path.isdir(home) else "/"
     proc = run_command([shell, "-l", "-c", ROOT_ENV_SCRIPT], ROOT_ENV_TIMEOUT, env, cwd)
-    values = {}
+    values: dict[str, str] = {}
     for line in proc["stdout"].splitlines():
         for key in ("ASSESSOR_PATH", "ASSESSOR_UMASK"):
             if line.startswith(key + "="):
                 values[key] = line[len(key) + 1:]
     path = values.get("ASSESSOR_PATH")
-    dirs = {}
+    dirs: dict[str, dict[str, Any]] = {}
     for item in (path or "").split(":"):
         if item and item.startswith("/") and item not in dirs:
             dirs[item] = stat_entry(item)
@@ -49,7 +50,7 @@ def probe_root_env(_wanted):
     }
 
 
-def stat_entry(path):
+def stat_entry(path: str) -> dict[str, Any]:
     try:
         st = os.stat(path)
     except OSError:

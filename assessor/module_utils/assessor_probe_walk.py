@@ -9,6 +9,8 @@ import grp
 import os
 import pwd
 import stat
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ansible.module_utils.assessor_probe_mounts import read_mounts
 
@@ -31,7 +33,7 @@ NOT_LOCAL = frozenset((
 ))
 
 
-def walk_request(items):
+def walk_request(items: Iterable[object]) -> tuple[list[str], float, int]:
     """Categories to collect and the bounds, from items like "suid" or "max_seconds=30"."""
     wanted: list[str] = []
     seconds: float = WALK_MAX_SECONDS
@@ -47,8 +49,9 @@ def walk_request(items):
     return wanted, seconds, entries
 
 
-def excluded_devices(mounts):
-    skipped, devices = [], set()
+def excluded_devices(mounts: Iterable[Mapping[str, Any]]) -> tuple[set[int], list[str]]:
+    skipped: list[str] = []
+    devices: set[int] = set()
     for mount in mounts:
         if mount["fstype"] in NOT_LOCAL or mount["fstype"].startswith("fuse"):
             try:
@@ -59,11 +62,14 @@ def excluded_devices(mounts):
     return devices, skipped
 
 
-def shown(path):
+def shown(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def classify(path, st, wanted, users, groups, found):
+def classify(
+    path: str, st: os.stat_result, wanted: list[str], users: set[int], groups: set[int],
+    found: dict[str, dict[str, Any]],
+) -> None:
     mode = st.st_mode
     regular = stat.S_ISREG(mode)
     hits = []
@@ -86,7 +92,11 @@ def classify(path, st, wanted, users, groups, found):
                 found[category]["paths"].append(shown(path))
 
 
-def probe_walk(items, root="/", mounts=None, clock=None):
+def probe_walk(
+    items: Iterable[object], root: str = "/",
+    mounts: Iterable[Mapping[str, Any]] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> dict[str, Any]:
     """One walk of the local filesystems for every category asked; bounded in time and size.
 
     When a bound is hit the result says so (complete false, with the reason): a partial
@@ -97,7 +107,7 @@ def probe_walk(items, root="/", mounts=None, clock=None):
     devices, skipped = excluded_devices(read_mounts() if mounts is None else mounts)
     users = set(u.pw_uid for u in pwd.getpwall())
     groups = set(g.gr_gid for g in grp.getgrall())
-    found = dict((c, {"count": 0, "paths": []}) for c in wanted)
+    found: dict[str, dict[str, Any]] = dict((c, {"count": 0, "paths": []}) for c in wanted)
     started = clock()
     entries, errors, stack = 0, 0, [root]
     reason = ""
