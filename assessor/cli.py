@@ -18,7 +18,18 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from assessor import __version__
-from assessor.commands import assess, controls, diff, exposure, harden, lab, patch, report, rollback
+from assessor.commands import (
+    assess,
+    controls,
+    diff,
+    exposure,
+    harden,
+    intel,
+    lab,
+    patch,
+    report,
+    rollback,
+)
 from assessor.errors import AssessorError
 
 COMMANDS = {
@@ -31,6 +42,7 @@ COMMANDS = {
     "diff": diff,
     "harden": harden,
     "rollback": rollback,
+    "intel": intel,
 }
 
 

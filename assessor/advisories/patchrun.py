@@ -88,8 +88,15 @@ def reboot_finding(report: Mapping[str, Any], reboot: str, check: bool) -> Findi
         return post_check("patch.reboot", title, Status.MANUAL,
                           f"{done} (--check, --reboot {reboot})", expected, observed)
     if report.get("rebooted"):
-        return post_check("patch.reboot", title, Status.PASS, "rebooted and back", expected,
-                          observed)
+        before, after = report.get("boot_before", ""), report.get("boot_after", "")
+        evidence = f"/proc/sys/kernel/random/boot_id before: {before}; after: {after}"
+        if not after or before == after:
+            return post_check("patch.reboot", title, Status.ERROR,
+                              "the reboot returned, but the host did not come back with a new "
+                              "boot id", expected, observed, evidence)
+        return post_check("patch.reboot", title, Status.PASS,
+                          f"rebooted and back: boot id {before} -> {after}", expected, observed,
+                          evidence)
     if report.get("reboot_error"):
         return post_check("patch.reboot", title, Status.ERROR,
                           f"reboot failed: {report['reboot_error']}", expected, observed,
@@ -108,13 +115,22 @@ def services_finding(report: Mapping[str, Any], check: bool) -> Finding | None:
         str(r.get("item")) for r in report.get("restarts", [])
         if not r.get("failed") and not r.get("skipped")
     }
+    # what still mapped a replaced library once the restarts were done (None: none done)
+    after: list[Mapping[str, Any]] = report.get("after_restarts") or []
+    still = {str(u.get("unit")): u for u in after if u.get("unit")}
     lines, waiting = [], 0
     for user in users:
         unit = user.get("unit", "")
-        done = unit in restarted and not check
+        done = unit in restarted and not check and unit not in still
         waiting += 0 if done else 1
-        state = "restarted" if done else ("would restart" if check and user.get("restartable")
-                                          else f"not restarted: {user.get('why_not', '')}")
+        if done:
+            state = "restarted; after it no process of the unit maps a replaced library"
+        elif unit in restarted and not check:
+            state = (f"restarted, but pid {still[unit].get('pid')} still maps "
+                     f"{', '.join(still[unit].get('files', []))}")
+        else:
+            state = ("would restart" if check and user.get("restartable")
+                     else f"not restarted: {user.get('why_not', '')}")
         lines.append(f"pid {user.get('pid')} {user.get('comm')} {unit or '(no unit)'}: "
                      f"{', '.join(user.get('files', []))} - {state}")
     status = Status.PASS if not waiting else Status.MANUAL

@@ -228,13 +228,18 @@ def stat_entries(snapshot: Snapshot, patterns: list[str]) -> list[tuple[str, Map
     optional=("owner", "group", "types", "exclude", "if_none"),
 )
 def glob_permissions(snapshot: Snapshot, params: Params) -> Observation:
-    """Every existing path a pattern names is judged as `file_permissions` judges one."""
+    """Every existing path a pattern names is judged as `file_permissions` judges one.
+
+    With `types`, a symbolic link is judged only when `link` is among them: like CIS's
+    `find -type f`, a link to a file is not that file, and the file it leads to may lie
+    outside the control's scope (trixie's /var/log/README leads into /usr/share/doc).
+    """
     patterns = names_of(params["path"])
     types = names_of(params.get("types"))
     exclude = names_of(params.get("exclude"))
     entries = [
         (path, info) for path, info in stat_entries(snapshot, patterns)
-        if (not types or info.get("type") in types)
+        if (not types or ("link" if "link" in info else info.get("type")) in types)
         and not any(fnmatch.fnmatch(path, e) for e in exclude)
     ]
     if not entries:

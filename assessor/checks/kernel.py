@@ -1,8 +1,14 @@
 """Kernel parameters and modules: what runs now and what the next boot will apply.
 
 A sysctl is judged twice: the running value in /proc/sys and the value the sysctl.d files
-persist, in systemd-sysctl's order. A right value that is not persisted is lost at the
-next boot, so it fails with that reason.
+persist, in the order of the program that applies them at boot. A right value that is not
+persisted is lost at the next boot, so it fails with that reason.
+
+That program differs: on a host booted with systemd it is systemd-sysctl, which reads only
+the sysctl.d directories (Debian links /etc/sysctl.conf in as 99-sysctl.conf, and a file
+named after it, e.g. 99-z.conf, wins over it); without systemd it is procps'
+`sysctl --system`, which reads /etc/sysctl.conf once more after every directory, so there
+/etc/sysctl.conf always has the last word. The lab proves both against real boots.
 """
 
 from __future__ import annotations
@@ -66,20 +72,28 @@ def parse_sysctl_conf(text: str, source: str) -> list[tuple[str, Assignment]]:
     return found
 
 
-def persisted_sysctl(files_probe: Mapping[str, object], key: str) -> Assignment | None:
-    """The value the next boot sets for `key`, or None when no file sets it.
-
-    Files in systemd-sysctl order, /etc/sysctl.conf last; a later assignment wins; an
-    explicit key always beats a glob that matches it.
-    """
+def boot_order(files_probe: Mapping[str, object]) -> tuple[list[str], str]:
+    """The files the next boot applies, in order, and the program that applies them."""
     files: Mapping[str, str] = files_probe["files"]  # type: ignore[assignment]
     dirs: Sequence[str] = files_probe["dirs"]  # type: ignore[assignment]
     order = ordered_conf_files(dirs, files)
+    if files_probe.get("init") == "systemd":
+        return order, "systemd-sysctl"
     if SYSCTL_CONF in files:
         order.append(SYSCTL_CONF)
+    return order, "sysctl --system"
+
+
+def persisted_sysctl(files_probe: Mapping[str, object], key: str) -> Assignment | None:
+    """The value the next boot sets for `key`, or None when no file sets it.
+
+    Files in boot order (see boot_order); a later assignment wins; an explicit key always
+    beats a glob that matches it.
+    """
+    files: Mapping[str, str] = files_probe["files"]  # type: ignore[assignment]
     explicit: Assignment | None = None
     globbed: Assignment | None = None
-    for path in order:
+    for path in boot_order(files_probe)[0]:
         for name, assignment in parse_sysctl_conf(files[path], path):
             if any(c in name for c in GLOB_CHARS):
                 if assignment.value is not None and fnmatch.fnmatchcase(key, name):
@@ -89,6 +103,12 @@ def persisted_sysctl(files_probe: Mapping[str, object], key: str) -> Assignment 
     if explicit is not None:
         return explicit if explicit.value is not None else None
     return globbed
+
+
+def unread_files(files_probe: Mapping[str, object]) -> str:
+    """What the probe could not read whole, for the evidence ('' when it read everything)."""
+    problems: Sequence[Mapping[str, str]] = files_probe.get("problems") or []  # type: ignore[assignment]
+    return "; ".join(f"{p['path']} {p['problem']}" for p in problems)
 
 
 @register(
@@ -106,7 +126,10 @@ def sysctl(snapshot: Snapshot, params: Params) -> Observation:
     running_ok, expected = compare(running, params)
     saved_ok = saved is not None and compare(saved.value, params)[0]
     where = f"{saved.value} ({saved.source})" if saved else "not set in any sysctl file"
-    evidence = f"/proc/sys/{key.replace('.', '/')} = {running}; persisted: {where}"
+    program = boot_order(snapshot["sysctl_files"])[1]
+    evidence = f"/proc/sys/{key.replace('.', '/')} = {running}; persisted ({program}): {where}"
+    if unread := unread_files(snapshot["sysctl_files"]):
+        evidence += f"; not read whole: {unread}"
     if not running_ok:
         observed, reason = running, f"{key} is {running} in the running kernel, expected {expected}"
     elif saved is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,17 @@ def show_status(name: str, console: Console) -> None:
         console.print(f"lab {name!r} is not up", markup=False)
         return
     table = Table(title=f"lab {state.name} · {state.release} · {state.subnet}")
-    for column in ("host", "flavour", "address", "running", "ssh"):
+    for column in ("host", "flavour", "address", "running", "ssh", "boots", "booted"):
         table.add_column(column)
     for row in rows:
+        booted = time.strftime("%H:%M:%S", time.localtime(row.booted_at)) \
+            if row.booted_at else "-"
         table.add_row(row.name, row.flavour, row.address,
-                      "yes" if row.running else "NO", "yes" if row.ssh else "NO")
+                      "yes" if row.running else "NO", "yes" if row.ssh else "NO",
+                      str(row.boots), booted)
     console.print(table)
     console.print(f"inventory: {state.inventory}", markup=False)
+    machine = state.machine_profile
+    shared = ", ".join(f"{k}={'absent' if v is None else v}" for k, v in machine.sysctl.items())
+    console.print(f"shared with this machine (kernel {machine.kernel}): {shared}; "
+                  f"built in: {', '.join(machine.built_in) or 'none asked'}", markup=False)

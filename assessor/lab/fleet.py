@@ -1,8 +1,11 @@
-"""`assessor lab up|status|down`: start, list and remove the namespaced Debian hosts.
+"""`assessor lab up|status|down`: start, list and remove the lab's Debian hosts.
 
-State lives in a run directory (tmpfs by default, like the mounts and namespaces it
-describes, so a reboot forgets both together). `down` works from names, not from the
-state file alone, so it also cleans up after an `up` that was interrupted.
+Each host is an overlay of the cached root booting systemd as PID 1 under systemd-nspawn,
+in a network namespace of its own on the lab's bridge; a supervisor process per host
+starts it again when it reboots (see supervisor.py). State lives in a run directory
+(tmpfs by default, like the mounts and namespaces it describes, so a reboot of this
+machine forgets both together). `down` works from names, not from the state file alone,
+so it also cleans up after an `up` that was interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,16 +27,24 @@ from typing import Any
 import yaml
 
 from assessor.atomic import write_text
+from assessor.catalogue import load_catalogue
 from assessor.errors import ConfigError
 from assessor.lab import network
 from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
+from assessor.lab.machine import MachineProfile, machine_keys, module_names, read_machine
 from assessor.lab.rootfs import ensure_rootfs
+from assessor.lab.supervisor import read_boots
 from assessor.lab.system import require_root, run
 
 Say = Callable[[str], None]
-SSH_START_TIMEOUT = 30
-STOP_TIMEOUT = 10
+BOOT_TIMEOUT = 90
+STOP_TIMEOUT = 20
 MAX_HOSTS = 200
+SUPERVISOR = "assessor.lab.supervisor"
+# /proc/sys stays read-only in a host but for net.*, the one part its namespace owns (so a
+# boot's systemd-sysctl applies the host's net.* values, and nothing can change the
+# machine's kernel.* or fs.*); /tmp is left to the host's fstab and units.
+NSPAWN_ENV = {"SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network", "SYSTEMD_NSPAWN_TMPFS_TMP": "0"}
 
 
 @dataclass
@@ -53,11 +66,17 @@ class LabState:
     key: str
     known_hosts: str
     hosts: list[LabHost] = field(default_factory=list)
+    machine: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LabState:
         hosts = [LabHost(**h) for h in data.pop("hosts", [])]  # type: ignore[attr-defined]
         return cls(**data, hosts=hosts)  # type: ignore[arg-type]
+
+    @property
+    def machine_profile(self) -> MachineProfile:
+        """This machine's kernel values as read when the lab started."""
+        return MachineProfile.from_dict(self.machine)
 
 
 def lab_dir(name: str) -> Path:
@@ -109,6 +128,7 @@ def up(
         name=name, release=release, subnet=str(subnet),
         inventory=str((inventory or default_inventory(name)).resolve()),
         key=str(key), known_hosts=str(directory / "known_hosts"),
+        machine=shared_kernel().to_dict(),
     )
     save_state(state)
     try:
@@ -126,11 +146,7 @@ def up(
             save_state(state)
             say(f"  {host.name} ({flavour}) at {host.address}")
         for host in state.hosts:
-            if not network.wait_for_port(host.address, 22, SSH_START_TIMEOUT):
-                raise ConfigError(
-                    f"lab host {host.name}: sshd did not answer on {host.address}:22 within "
-                    f"{SSH_START_TIMEOUT}s; see {host_paths(state, host)['log']}"
-                )
+            wait_booted(state, host, boot=1)
         write_known_hosts(state)
         write_inventory(state)
     except BaseException:
@@ -140,9 +156,33 @@ def up(
     return state
 
 
+def shared_kernel() -> MachineProfile:
+    """The values of this machine's kernel that the catalogue judges and hosts share."""
+    controls = load_catalogue().controls
+    return read_machine(machine_keys(controls), module_names(controls))
+
+
 def host_paths(state: LabState, host: LabHost) -> dict[str, Path]:
     base = lab_dir(state.name) / host.name
-    return {p: base / p for p in ("upper", "work", "merged", "log")}
+    return {p: base / p for p in ("upper", "work", "merged", "log")} | {"dir": base}
+
+
+def nspawn_command(host: LabHost, merged: Path) -> list[str]:
+    """systemd-nspawn booting the host's systemd as PID 1 in the host's own namespace.
+
+    No machined or system bus on this machine: --register=no --keep-unit. nspawn's own
+    changes to the host's files are off (resolv.conf, timezone, journal link), so the
+    host's /etc is what its flavour made; /tmp is left to the host's fstab and units.
+    """
+    return [
+        "systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
+        "--notify-ready=yes", "--settings=no", "--console=pipe",
+        f"--machine={host.name}", f"--directory={merged}",
+        f"--network-namespace-path=/run/netns/{host.netns}",
+        "--resolv-conf=off", "--timezone=off", "--link-journal=no",
+        # the host's own firewall (nftables.service): CAP_NET_ADMIN over its own namespace
+        "--capability=CAP_NET_ADMIN",
+    ]
 
 
 def start_host(state: LabState, host: LabHost, root: Path, steps: list[dict[str, Any]]) -> None:
@@ -156,6 +196,7 @@ def start_host(state: LabState, host: LabHost, root: Path, steps: list[dict[str,
     (merged / "etc/hosts").write_text(
         f"127.0.0.1\tlocalhost\n127.0.1.1\t{host.name}\n{host.address}\t{host.name}\n"
     )
+    (merged / "etc/machine-id").write_text(uuid.uuid4().hex + "\n")
     run("chroot", str(merged), "ssh-keygen", "-A")
     public_key = Path(state.key + ".pub").read_text()
     for user in ("ops", "guest"):
@@ -165,11 +206,37 @@ def start_host(state: LabState, host: LabHost, root: Path, steps: list[dict[str,
     network.create_host_network(state.name, host.index, ipaddress.IPv4Network(state.subnet))
     with open(paths["log"], "ab") as log:
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", host.netns, "unshare", "--pid", "--mount", "--uts",
-             "--fork", "--kill-child", f"--root={merged}", "/usr/local/sbin/lab-init"],
+            [sys.executable, "-m", SUPERVISOR, str(paths["dir"]), "--",
+             *nspawn_command(host, merged)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            env=os.environ | NSPAWN_ENV,
         )
     host.pid = proc.pid
+
+
+def boots(state: LabState, host: LabHost) -> list[dict[str, Any]]:
+    """Every boot of the host so far (see supervisor.py), oldest first."""
+    return read_boots(host_paths(state, host)["dir"])
+
+
+def wait_booted(state: LabState, host: LabHost, boot: int, timeout: float = BOOT_TIMEOUT) -> None:
+    """Wait until boot number `boot` has finished starting its units and sshd answers."""
+    deadline = time.monotonic() + timeout
+    log = host_paths(state, host)["log"]
+    while time.monotonic() < deadline:
+        seen = boots(state, host)
+        current = seen[-1] if seen else {}
+        if current.get("boot", 0) >= boot and current.get("ended") is not None \
+                and current.get("status") != 133:
+            raise ConfigError(f"lab host {host.name}: its boot ended with status "
+                              f"{current['status']}; see {log}")
+        if current.get("boot", 0) >= boot and current.get("ready"):
+            left = max(1.0, deadline - time.monotonic())
+            if network.wait_for_port(host.address, 22, left):
+                return
+        time.sleep(0.1)
+    raise ConfigError(f"lab host {host.name}: boot {boot} did not finish with sshd answering on "
+                      f"{host.address}:22 within {timeout:.0f}s; see {log}")
 
 
 def authorize(root: Path, user: str, public_key: str) -> None:
@@ -232,22 +299,48 @@ def lab_mounts(name: str) -> list[str]:
 
 
 def stop_processes(name: str, state: LabState | None) -> None:
-    # a recorded pid counts only while it is still our launcher: pids get reused
-    pids = {h.pid for h in state.hosts if h.pid and is_launcher(h.pid)} if state else set()
+    """Power the hosts off, then kill whatever the lab left running.
+
+    Only the supervisors get SIGTERM: each asks its host's systemd to power off (SIGTERM to
+    a systemd PID 1 would make it re-execute, not stop). What still runs after the timeout,
+    or was found without a supervisor (an interrupted `up`), is killed.
+    """
+    # a recorded pid counts only while it is still our supervisor: pids get reused
+    supervisors = {h.pid for h in state.hosts if h.pid and is_launcher(h.pid)} if state else set()
+    wait_ended([p for p in supervisors if signal_process(p, signal.SIGTERM)], STOP_TIMEOUT)
+    leftover = set(lab_processes(name))
     for ns in network.lab_namespaces(name):
-        pids.update(network.namespace_pids(ns))
-    alive = [p for p in pids if signal_process(p, signal.SIGTERM)]
-    deadline = time.monotonic() + STOP_TIMEOUT
+        leftover.update(network.namespace_pids(ns))
+    for pid in leftover:
+        signal_process(pid, signal.SIGKILL)
+    wait_ended(list(leftover), STOP_TIMEOUT)
+
+
+def wait_ended(pids: list[int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    alive = pids
     while alive and time.monotonic() < deadline:
         time.sleep(0.1)
         alive = [p for p in alive if is_running(p)]
-    for pid in alive:
-        signal_process(pid, signal.SIGKILL)
+
+
+def lab_processes(name: str) -> list[int]:
+    """Supervisors and nspawn processes of this lab, found by the lab directory they name."""
+    marker = (str(lab_dir(name)) + "/").encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def is_launcher(pid: int) -> bool:
     try:
-        return b"lab-init" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return SUPERVISOR.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 
@@ -290,6 +383,8 @@ class HostStatus:
     address: str
     running: bool
     ssh: bool
+    boots: int
+    booted_at: float | None
 
 
 def status(name: str) -> tuple[LabState | None, list[HostStatus]]:
@@ -298,12 +393,13 @@ def status(name: str) -> tuple[LabState | None, list[HostStatus]]:
     state = read_state(name)
     if state is None:
         return None, []
-    rows = [
-        HostStatus(
-            h.name, h.flavour, h.address,
-            running=is_launcher(h.pid),
-            ssh=network.wait_for_port(h.address, 22, 1),
-        )
-        for h in state.hosts
-    ]
+    rows = []
+    for host in state.hosts:
+        seen = boots(state, host)
+        rows.append(HostStatus(
+            host.name, host.flavour, host.address,
+            running=is_launcher(host.pid),
+            ssh=network.wait_for_port(host.address, 22, 1),
+            boots=len(seen), booted_at=seen[-1]["started"] if seen else None,
+        ))
     return state, rows

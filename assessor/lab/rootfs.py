@@ -12,62 +12,44 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
+
+import yaml
 
 from assessor.errors import ConfigError
 from assessor.lab.system import run
 
 Say = Callable[[str], None]
 
-RELEASES = ("bookworm", "bullseye", "trixie")
-PACKAGES = ("openssh-server", "python3", "sudo", "iproute2", "procps")
-# Present on purpose so the baseline has something to find and flavours can remove.
-# Installed with apt after debootstrap: debootstrap's resolver cannot pick between the
-# inetd alternatives these depend on.
-EXTRA_PACKAGES = (
-    "telnetd", "rsh-server", "inetutils-telnet",
-    # what the baseline's other areas judge: unit files and journald config, audit,
-    # firewall, scheduling, password quality, logging
-    "systemd", "auditd", "nftables", "cron", "at", "libpam-pwquality", "rsyslog",
-    # mandatory access control, installed by default on Debian
-    "apparmor",
-)
+DEBOOTSTRAP_TIMEOUT = 1200
+RECIPE_VERSION = "2"
 POLICY_RC = """#!/bin/sh
-# lab hosts have no init system: never start services from maintainer scripts
+# while the root is built in a chroot nothing may start: removed before any host boots
 exit 101
 """
-DEBOOTSTRAP_TIMEOUT = 1200
-RECIPE_VERSION = "1"
-
-LAB_INIT = """#!/bin/sh
-# PID 1 of a lab host: private /proc, /run and ptys, fstab's tmpfs mounts, the enabled
-# firewall, network sysctls from /etc/sysctl.d
-# as a real boot would apply them (net.* only: the kernel's globals belong to the
-# machine, not to the lab host), then sshd in the foreground, which reaps children.
-mount -t proc proc /proc
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
-mkdir -p /run/sshd /run/lock
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts \\
-  && mount --bind /dev/pts/ptmx /dev/ptmx
-hostname -F /etc/hostname
-# tmpfs entries of the host's /etc/fstab (/tmp, /dev/shm, /var/tmp) as a boot mounts them;
-# a lab host has no block devices of its own, so nothing else
-mount -a -t tmpfs >/dev/null 2>&1
-# the ruleset nftables.service loads at boot, when the host enabled that service
-if [ -e /etc/systemd/system/sysinit.target.wants/nftables.service ]; then
-  nft -f /etc/nftables.conf
-fi
-# net.* only, in systemd-sysctl's order; procps' `sysctl --system --pattern` ignores the
-# pattern and would write the machine's kernel.* and fs.* values from a lab host's files
-/lib/systemd/systemd-sysctl --prefix=net >/dev/null 2>&1
-# The kernel's global sysctls are the machine's, not the lab host's: make them read-only
-# here so nothing run on a lab host (a hardening role, a test) can change the machine.
-for d in kernel fs vm dev abi user debug; do
-  [ -d /proc/sys/$d ] && mount --bind /proc/sys/$d /proc/sys/$d \
-    && mount -o remount,bind,ro /proc/sys/$d
-done
-exec /usr/sbin/sshd -D -e
+# Units that cannot work in a container sharing the machine's kernel: the kernel's audit
+# subsystem is not namespaced (nspawn withholds CAP_AUDIT_CONTROL) and AppArmor needs
+# securityfs. A drop-in skips them in a container, as Debian's own units do for
+# timesyncd, so they stay enabled (as the baseline judges) and a boot has no failed unit.
+CONTAINER_SKIPPED_UNITS = ("auditd.service", "apparmor.service")
+# Units that would reach outside the lab (freshclam downloads ClamAV's databases from the
+# internet): masked, since lab hosts may talk only to this machine.
+MASKED_UNITS = ("clamav-freshclam.service",)
+CONTAINER_DROP_IN = """# lab host: the kernel is the machine's; see assessor/lab/rootfs.py
+[Unit]
+ConditionVirtualization=!container
 """
+
+
+def load_releases() -> dict[str, dict[str, list[str]]]:
+    """Package lists per release, from releases.yaml beside this module."""
+    text = resources.files("assessor.lab").joinpath("releases.yaml").read_text()
+    data: dict[str, dict[str, list[str]]] = yaml.safe_load(text)
+    return data
+
+
+RELEASES = tuple(load_releases())
 
 
 def cache_root() -> Path:
@@ -79,7 +61,9 @@ def mirror() -> str:
 
 
 def recipe_key(release: str) -> str:
-    recipe = "\n".join([RECIPE_VERSION, release, *PACKAGES, *EXTRA_PACKAGES, LAB_INIT])
+    spec = load_releases()[release]
+    recipe = "\n".join([RECIPE_VERSION, release, *spec["base"], *spec["extra"], POLICY_RC,
+                        *CONTAINER_SKIPPED_UNITS, CONTAINER_DROP_IN, *MASKED_UNITS])
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
@@ -101,11 +85,12 @@ def ensure_rootfs(release: str, say: Say = print) -> Path:
 def build(release: str, root: Path, say: Say) -> None:
     if not shutil.which("debootstrap"):
         raise ConfigError("debootstrap is not installed (apt-get install debootstrap)")
+    spec = load_releases()[release]
     staging = root.with_name(root.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     say(f"building the {release} root filesystem in {root} (once; takes a minute or two)")
     command = [
-        "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+        "debootstrap", "--variant=minbase", f"--include={','.join(spec['base'])}",
         release, str(staging), mirror(),
     ]
     log = root.with_name(root.name + ".log")
@@ -119,20 +104,20 @@ def build(release: str, root: Path, say: Say) -> None:
             raise ConfigError(f"debootstrap took over {DEBOOTSTRAP_TIMEOUT}s; see {log}") from exc
     if proc.returncode != 0:
         raise ConfigError(f"debootstrap failed (exit {proc.returncode}); see {log}")
-    install_extras(staging, log)
+    install_extras(staging, spec["extra"], log)
     customise(staging)
     (staging / ".complete").write_text(release + "\n")
     staging.rename(root)
 
 
-def install_extras(root: Path, log: Path) -> None:
+def install_extras(root: Path, packages: list[str], log: Path) -> None:
     policy = root / "usr/sbin/policy-rc.d"
     policy.write_text(POLICY_RC)
     policy.chmod(0o755)
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     steps = (
         ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *EXTRA_PACKAGES],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
     )
     with open(log, "a") as out:
         codes = [
@@ -143,14 +128,15 @@ def install_extras(root: Path, log: Path) -> None:
             for step in steps
         ]
     if any(codes):
-        raise ConfigError(f"installing {' '.join(EXTRA_PACKAGES)} failed; see {log}")
+        raise ConfigError(f"installing {' '.join(packages)} failed; see {log}")
     run("chroot", str(root), "apt-get", "clean")
     shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
     (root / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
 
 
 def customise(root: Path) -> None:
-    """What every lab host shares: the admin user with sudo, a user without, no host keys."""
+    """What every lab host shares: the admin user with sudo, a user without, no host keys,
+    no machine id, and the units a container cannot run skipped."""
     chroot(root, "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "ops")
     chroot(root, "useradd", "--create-home", "--shell", "/bin/bash", "guest")
     sudoers = root / "etc/sudoers.d/lab-ops"
@@ -158,9 +144,17 @@ def customise(root: Path) -> None:
     sudoers.chmod(0o440)
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
-    init = root / "usr/local/sbin/lab-init"
-    init.write_text(LAB_INIT)
-    init.chmod(0o755)
+    for unit in CONTAINER_SKIPPED_UNITS:
+        drop_in = root / "etc/systemd/system" / f"{unit}.d" / "lab-container.conf"
+        drop_in.parent.mkdir(parents=True, exist_ok=True)
+        drop_in.write_text(CONTAINER_DROP_IN)
+    for unit in MASKED_UNITS:
+        link = root / "etc/systemd/system" / unit
+        link.unlink(missing_ok=True)
+        link.symlink_to("/dev/null")
+    # a booted host starts services from maintainer scripts, as a server does
+    (root / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
+    (root / "etc/machine-id").write_text("")  # each boot of each host gets its own
     shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
     (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
 

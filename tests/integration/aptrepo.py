@@ -48,11 +48,21 @@ class Deb:
     files: dict[str, str] = field(default_factory=dict)
 
 
+# a daemon that maps the library, as a real service would: patch must restart it
+DAEMON_UNIT = {"lib/systemd/system/assessor-demo.service": f"""[Unit]
+Description=assessor demo daemon, mapping libassessor-demo
+[Service]
+Environment=LD_PRELOAD={LIBRARY}
+ExecStart=/bin/sleep infinity
+[Install]
+WantedBy=multi-user.target
+"""}
+
 PACKAGES = (
-    Deb("assessor-demo", "1.0-1", depends="libassessor-demo1 (>= 1.0-1)"),
+    Deb("assessor-demo", "1.0-1", depends="libassessor-demo1 (>= 1.0-1)", files=DAEMON_UNIT),
     Deb("libassessor-demo1", "1.0-1+b1", source="assessor-demo (1.0-1)", library=True),
     Deb("assessor-demo", "1.0-1+deb12u1", depends="libassessor-demo1 (>= 1.0-1+deb12u1)",
-        postinst=REBOOT_POSTINST),
+        postinst=REBOOT_POSTINST, files=DAEMON_UNIT),
     Deb("libassessor-demo1", "1.0-1+deb12u1", source="assessor-demo", library=True),
     Deb("assessor-extra", "1:2.0~rc1-1"),
     Deb("assessor-extra", "1:2.0-1"),
@@ -88,6 +98,9 @@ def build_deb(deb: Deb, work: Path) -> Path:
     doc = root / "usr/share/doc" / deb.name / "VERSION"
     doc.parent.mkdir(parents=True)
     doc.write_text(deb.version + "\n")
+    for path, content in deb.files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content)
     if deb.library:
         target = root / LIBRARY.lstrip("/")
         target.parent.mkdir(parents=True)

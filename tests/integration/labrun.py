@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
+from assessor.lab.machine import MachineBound, machine_bound
 
 ASSESSOR = str(Path(sys.executable).parent / "assessor")
 
@@ -93,3 +95,12 @@ def lab_exempt() -> dict[str, str]:
                 control, _, why = line.partition(" ")
                 exempt[control] = why.strip()
     return exempt
+
+
+def machine_decided(lab: fleet.LabState) -> dict[str, MachineBound]:
+    """Controls this machine's kernel decides on every lab host, read when the lab started.
+
+    A test expects these to give the machine's verdict (with its reason) on every host,
+    hardened or not, instead of assuming the kernel of the machine the suite was written on.
+    """
+    return {b.control: b for b in machine_bound(load_catalogue().controls, lab.machine_profile)}

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
-from labrun import Run, assess, lab_exempt
+from labrun import Run, assess, lab_exempt, machine_decided
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
 from assessor.rundir import host_dir
 
+CATALOGUE = {c.id: c for c in load_catalogue().controls}
 ALL_CONTROLS = [c.id for c in load_catalogue().profile("server-l2") if c.kind != "manual"]
 
 
@@ -39,16 +40,40 @@ def test_run_finds_failures_and_exits_1(full_run: Run) -> None:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_control_passes_on_compliant_host(
-    full_run: Run, lab_host: dict[str, fleet.LabHost], control: str
+    full_run: Run, lab: fleet.LabState, lab_host: dict[str, fleet.LabHost], control: str
 ) -> None:
-    assert statuses(full_run, lab_host["hardened"].name)[control] == "pass"
+    found = statuses(full_run, lab_host["hardened"].name)[control]
+    if bound := machine_decided(lab).get(control):
+        assert found == bound.status.value, f"{control} should be {bound.status}: {bound.reason}"
+    else:
+        assert found == "pass"
 
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_control_fails_on_noncompliant_host(
-    full_run: Run, lab_host: dict[str, fleet.LabHost], control: str
+    full_run: Run, lab: fleet.LabState, lab_host: dict[str, fleet.LabHost], control: str
 ) -> None:
-    assert statuses(full_run, lab_host["insecure"].name)[control] == "fail"
+    found = statuses(full_run, lab_host["insecure"].name)[control]
+    if bound := machine_decided(lab).get(control):
+        assert found == bound.status.value, f"{control} should be {bound.status}: {bound.reason}"
+    else:
+        assert found == "fail"
+
+
+def test_machine_decided_controls_give_the_machines_verdict_everywhere(
+    full_run: Run, lab: fleet.LabState
+) -> None:
+    """What the machine's kernel decides, every lab host reports, with the machine's value."""
+    decided = {c: b for c, b in machine_decided(lab).items() if c in ALL_CONTROLS}
+    for host in full_run.results["hosts"]:  # type: ignore[attr-defined]
+        findings = {f["control_id"]: f for f in host["findings"]}
+        for control, bound in decided.items():
+            finding = findings[control]
+            assert finding["status"] == bound.status.value, (host["name"], bound.reason)
+            check = CATALOGUE[control].check
+            if check["kind"] == "sysctl" and bound.status.value == "fail":
+                value = lab.machine_profile.sysctl[check["key"]]
+                assert f"{check['key']} is {value}" in finding["reason"], finding["reason"]
 
 
 def test_findings_record_observed_values(full_run: Run, lab_host: dict[str, fleet.LabHost]) -> None:
@@ -95,8 +120,14 @@ def test_junit_parses_and_counts_equal_results(full_run: Run) -> None:
 
 def test_limit_assesses_a_subset(lab: fleet.LabState, tmp_path: Path) -> None:
     run = assess(Path(lab.inventory), tmp_path, "--limit", "hardened")
-    assert run.code == 0, run.stdout + run.stderr
     assert [h["name"] for h in run.results["hosts"]] == ["hardened-01"]
+    # a hardened host fails only what this machine's kernel decides for it (server-l1)
+    profile = {c.id for c in load_catalogue().profile("server-l1")}
+    decided = {c: b.status.value for c, b in machine_decided(lab).items() if c in profile}
+    failing = {f["control_id"]: f["status"] for f in run.host("hardened-01")["findings"]
+               if f["status"] in ("fail", "error")}
+    assert failing == decided, run.stdout
+    assert run.code == (1 if decided else 0), run.stdout + run.stderr
 
 
 def test_tailoring_and_waivers_end_to_end(

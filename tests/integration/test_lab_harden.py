@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, lab_exempt, root_of, run_cli, running_lab, ssh_ops
+from labrun import assess, lab_exempt, machine_decided, root_of, run_cli, running_lab, ssh_ops
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
@@ -95,12 +95,18 @@ def test_harden_fixes_rolls_back_and_is_idempotent(lab: fleet.LabState, tmp_path
 
     # every automated control of the profile now passes, except known remediation gaps
     automated = {c.id for c in load_catalogue().profile(PROFILE) if "role" in c.remediate}
-    expected = automated - set(lab_exempt()) - set(record["unavailable"])
+    # and those this machine's kernel decides (see labrun.machine_decided), which keep the
+    # machine's verdict
+    decided = machine_decided(lab)
+    expected = automated - set(lab_exempt()) - set(record["unavailable"]) - set(decided)
     after = assess(Path(lab.inventory), tmp_path / "after", "--profile", PROFILE,
                    "--limit", "weak-01")
     found = statuses(after.run_dir, "weak-01")
     not_passing = {c: found[c] for c in expected if found[c] not in ("pass", "notapplicable")}
     assert not not_passing, not_passing
+    wrong = {c: (found[c], b.reason) for c, b in decided.items()
+             if c in automated and found[c] != b.status.value}
+    assert not wrong, wrong
 
     # the operator is not locked out
     reach = ssh_ops(lab, "weak-01", "sudo -n true && echo still-admin")

@@ -486,3 +486,14 @@ def test_parse_login_defs_like_getdef() -> None:
     obs = judge("login_defs", Snap().login_defs(text).build(),
                 {"key": "UMASK", "one_of": ["027"]})
     assert obs.status is Status.FAIL
+
+
+def test_glob_permissions_never_judges_a_link_as_the_file_it_leads_to() -> None:
+    """trixie and systemd's tmpfiles make /var/log/README a link into /usr/share/doc."""
+    snap = stat_glob(Snap(), "/var/log/*", {"/var/log/README": "0644", "/var/log/syslog": "0640"})
+    snap.data["stat"]["/var/log/README"]["link"] = "../../usr/share/doc/systemd/README.logs"
+    params = {"path": "/var/log/*", "max_mode": "0640", "types": ["file"]}
+    obs = judge("glob_permissions", snap.build(), params)
+    assert obs.status is Status.PASS and "all 1 path" in obs.observed
+    snap.data["stat"]["/var/log/README"].pop("link")
+    assert judge("glob_permissions", snap.build(), params).status is Status.FAIL

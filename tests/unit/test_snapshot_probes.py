@@ -181,3 +181,28 @@ def test_every_system_probe_in_one_module_run(snapshot_module: ModuleType) -> No
     assert result["errors"] == {}
     for probe in ("mounts", "modules", "sysctl_files", "nft_config", "nft_ruleset", "walk"):
         assert probe in result
+
+
+def test_conf_dirs_record_what_they_could_not_read(snapshot_module: ModuleType,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent evidence loss: dangling, truncated and dropped files are all listed."""
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "10-dangling.conf").symlink_to(tmp_path / "gone")
+    (etc / "20-big.conf").write_text("x" * (snapshot_module.MAX_FILE_BYTES + 10))
+    for n in range(3):
+        (etc / f"3{n}-many.conf").write_text("a.b = 1\n")
+    monkeypatch.setattr(snapshot_module, "MAX_CONF_FILES", 4)
+    probe = snapshot_module.read_conf_dirs([str(etc)])
+    problems = {p["path"]: p["problem"] for p in probe["problems"]}
+    assert problems[str(etc / "10-dangling.conf")] == "unreadable: a dangling link"
+    assert problems[str(etc / "20-big.conf")].startswith("truncated")
+    assert problems[str(etc / "32-many.conf")] == "not read: over 4 files"
+    assert str(etc / "31-many.conf") in probe["files"]
+
+
+def test_sysctl_files_say_which_init_applies_them(snapshot_module: ModuleType) -> None:
+    probe = snapshot_module.probe_sysctl_files(True)
+    assert probe["init"] in ("systemd", "other")
+    assert "problems" in probe

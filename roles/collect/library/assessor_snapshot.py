@@ -45,10 +45,7 @@ from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas
 from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.assessor_osrelease import OS_RELEASE, parse_os_release
 from ansible.module_utils.assessor_passwd import parse_group, parse_passwd, parse_shadow
-from ansible.module_utils.assessor_probe_io import (
-    COMMAND_TIMEOUT,
-    read_text,
-)
+from ansible.module_utils.assessor_probe_io import COMMAND_TIMEOUT, MAX_FILE_BYTES, read_text
 from ansible.module_utils.assessor_probe_mounts import probe_mounts
 from ansible.module_utils.assessor_probe_nft import (
     probe_nft_config,
@@ -115,6 +112,7 @@ def probe_stat(paths):
             continue
         result[path] = {
             "exists": True,
+            # what the path leads to; `link` says it is a symbolic link and to where
             "type": "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode)
             else "other",
             "mode": "%04o" % (st.st_mode & 0o7777),
@@ -123,6 +121,8 @@ def probe_stat(paths):
             "owner": name_of(pwd.getpwuid, st.st_uid),
             "group": name_of(grp.getgrgid, st.st_gid),
         }
+        if os.path.islink(path):
+            result[path]["link"] = os.readlink(path)
     return result
 
 
@@ -259,25 +259,51 @@ MAX_CONF_FILES = 500
 
 
 def read_conf_dirs(dirs, extra=()):
-    """Every *.conf of the dirs (plus extra files) as {path: content}; the check orders them."""
+    """Every *.conf of the dirs (plus extra files) as {path: content}; the check orders them.
+
+    What could not be read whole is listed in `problems` (unreadable, truncated, or past
+    MAX_CONF_FILES), so a verdict built on these files can say what it did not see.
+    """
     files = {}
+    problems = []
     paths = []
     for directory in dirs:
         try:
             names = sorted(os.listdir(directory))
-        except OSError:
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append({"path": directory, "problem": "unreadable: " + exc.strerror})
             continue
         paths.extend(os.path.join(directory, n) for n in names if n.endswith(".conf"))
+    for path in paths[MAX_CONF_FILES:]:
+        problems.append({"path": path, "problem": "not read: over %d files" % MAX_CONF_FILES})
     for path in paths[:MAX_CONF_FILES] + list(extra):
         try:
-            files[path], _ = read_text(path)
-        except OSError:
+            files[path], truncated = read_text(path)
+        except FileNotFoundError:
+            if path not in extra:
+                problems.append({"path": path, "problem": "unreadable: a dangling link"})
             continue
-    return {"dirs": list(dirs), "files": files}
+        except OSError as exc:
+            problems.append({"path": path, "problem": "unreadable: " + exc.strerror})
+            continue
+        if truncated:
+            problems.append({"path": path,
+                             "problem": "truncated: read the first %d bytes" % MAX_FILE_BYTES})
+    return {"dirs": list(dirs), "files": files, "problems": problems}
+
+
+def booted_with_systemd():
+    """sd_booted(): /run/systemd/system exists only while systemd is PID 1."""
+    return os.path.isdir("/run/systemd/system")
 
 
 def probe_sysctl_files(_wanted):
-    return read_conf_dirs(SYSCTL_DIRS, extra=("/etc/sysctl.conf",))
+    result = read_conf_dirs(SYSCTL_DIRS, extra=("/etc/sysctl.conf",))
+    # which program applies these files at boot decides their order (see checks/kernel.py)
+    result["init"] = "systemd" if booted_with_systemd() else "other"
+    return result
 
 
 def probe_modules(names):

@@ -119,9 +119,12 @@ def tighten(module, params, changes, before, after):
         found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         paths.extend(p for p in found if os.path.lexists(p) and p not in paths)
     for path in paths:
-        if any(fnmatch.fnmatch(path, e) for e in params["exclude"]):
+        # a symbolic link is never followed: the file it leads to may lie outside the
+        # control's scope and outside the backup (the check skips links too, see
+        # checks/config.py glob_permissions)
+        if any(fnmatch.fnmatch(path, e) for e in params["exclude"]) or os.path.islink(path):
             continue
-        info = os.stat(path)
+        info = os.lstat(path)
         if params["types"] and not any(TYPES[t](info.st_mode) for t in params["types"]):
             continue
         mode = stat.S_IMODE(info.st_mode)

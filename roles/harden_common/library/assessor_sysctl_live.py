@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Set running kernel parameters in one module run, recording the old values first.
 
-Only keys matching `pattern` are touched: where PID 1 is not an init system (containers,
-lab hosts) the assessor passes `^net\\.`, because the kernel's global parameters belong to
-the machine, not to the container. Check mode reports what would change. Stdlib only.
+Only keys matching `pattern` are touched: where PID 1 is not an init system the assessor
+passes `^net\\.`, because the kernel's global parameters belong to the machine, not to the
+container. And only keys the running kernel lets this host write: in a container (the lab
+among them) /proc/sys is read-only but for net.*, and a kernel without Yama has no
+kernel.yama.*; those stay persisted for the next boot and are listed in `not_live` with
+why. Check mode reports what would change. Stdlib only.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ module: assessor_sysctl_live
 short_description: Set running kernel parameters in one module run, recording the
   old values first
 description:
-- 'Only keys matching `pattern` are touched: where PID 1 is not an init system (containers,
-  lab hosts) the assessor passes `^net\.`, because the kernel''s global parameters
-  belong to the machine, not to the container. Check mode reports what would change.
-  Stdlib only.'
+- 'Only keys matching `pattern` are touched: where PID 1 is not an init system the
+  assessor passes `^net\.`, because the kernel''s global parameters belong to the
+  machine, not to the container. And only keys the running kernel lets this host write:
+  in a container (the lab among them) /proc/sys is read-only but for net.*, and a
+  kernel without Yama has no kernel.yama.*; those stay persisted for the next boot
+  and are listed in `not_live` with why. Check mode reports what would change. Stdlib
+  only.'
 options:
   settings:
     description: 'Kernel parameters to set live: {control, key, value}.'
@@ -45,12 +51,13 @@ changes:
   type: list
   elements: dict
 not_live:
-  description: Keys left to the next boot (outside pattern or not writable here).
+  description: 'Keys left to the next boot, each with why: {key, why}.'
   returned: always
   type: list
-  elements: str
+  elements: dict
 """
 
+import os
 import re
 
 from ansible.module_utils.assessor_state import load, save
@@ -78,13 +85,20 @@ def main():
     for setting in p["settings"]:
         key, value = setting["key"], str(setting["value"])
         if not live.search(key):
-            skipped.append(key)
+            skipped.append({"key": key, "why": "not set live where PID 1 is not an init"})
             continue
         try:
             with open(proc_path(key)) as handle:
                 current = " ".join(handle.read().split())
+        except FileNotFoundError:
+            skipped.append({"key": key, "why": "this kernel has no such parameter"})
+            continue
         except OSError as exc:
             module.fail_json(msg="sysctl %s: %s" % (key, exc))
+        if not os.access(proc_path(key), os.W_OK):
+            skipped.append({"key": key, "why": "read-only here: the kernel is shared with "
+                                              "the machine this container runs on"})
+            continue
         if current == " ".join(value.split()):
             continue
         changes.append({"control": setting.get("control", ""), "before": "%s = %s" % (key, current),
