@@ -1,7 +1,9 @@
 """The `assessor` command line: parse arguments, call one command, map errors to exit codes.
 
-Each command lives in `assessor/commands/<name>.py` with `add_parser()` and `run()`;
-adding a command is one module and one entry in COMMANDS.
+Each command lives in `assessor/commands/<name>.py` with `add_parser()` and `run()`, which
+turn arguments into the options dataclass of its `assessor/pipeline/<name>.py` and print
+the result; adding a command is those two modules (plus its playbook, role, judge and a
+reporter registry entry) and one entry in COMMANDS. Commands never import each other.
 
 Exit codes: 0 nothing failed; 1 a control failed at or above --fail-on; 2 usage or
 configuration error; 3 some host could not be assessed.

@@ -1,7 +1,12 @@
 """One small error hierarchy: the CLI catches it once and prints one line.
 
-Anything else that escapes is a bug and keeps its traceback.
+Anything else that escapes is a bug and keeps its traceback. A host that cannot be reached
+is not an error of the run: it is that host's result (HostOutcome.unreachable, then
+HostResult.error), so the other hosts are judged and reported, and the command exits
+NOT_ASSESSED.
 """
+
+NOT_ASSESSED = 3  # the exit code when some host could not be assessed (or reached)
 
 
 class AssessorError(Exception):
@@ -21,8 +26,3 @@ class ConfigError(AssessorError):
 
     exit_code = 2
 
-
-class UnreachableError(AssessorError):
-    """A host could not be assessed at all (exit 3)."""
-
-    exit_code = 3

@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assessor.errors import NOT_ASSESSED
+
 RESULTS_FORMAT = 1
 
 
@@ -180,7 +182,7 @@ class RunResult:
     def exit_code(self, fail_on: Severity) -> int:
         """3 if a host could not be assessed, else 1 if a control failed at `fail_on`+, else 0."""
         if any(not h.assessed for h in self.hosts):
-            return 3
+            return NOT_ASSESSED
         if any(h.failures_at_or_above(fail_on) for h in self.hosts):
             return 1
         return 0

@@ -1,7 +1,8 @@
-"""The only caller of ansible_runner: run a playbook, get one outcome per host.
+"""The only caller of ansible_runner: run a playbook, get typed outcomes per host and task.
 
 Like ansible_runner.run() itself, the outside sees one function and one result object;
-how events are read stays in here.
+Ansible's event vocabulary (`runner_on_*`, `event_data`) stays in here and leaves as
+`HostOutcome` (what a host ended with) and `TaskResult` (each task's result, in our words).
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ansible_runner
 
-from assessor.tools import roles_path, tool_env
+from assessor.outcomes import HostOutcome, PlaybookRun, TaskResult
+from assessor.tools import module_utils_path, roles_path, tool_env
+
+__all__ = ["HostOutcome", "PlaybookRun", "TaskResult", "run_playbook"]
 
 JOB_TIMEOUT = 3600
 
@@ -34,26 +37,22 @@ ANSIBLE_SETTINGS = {
 }
 
 
-@dataclass(frozen=True)
-class HostOutcome:
-    """What happened on one host: its module result, or why there is none."""
-
-    ok: bool
-    result: Mapping[str, Any] = field(default_factory=dict)
-    message: str = ""
-    unreachable: bool = False
-
-
-@dataclass(frozen=True)
-class PlaybookRun:
-    status: str
-    rc: int
-    hosts: dict[str, HostOutcome]
-    artifact_dir: str
+# Ansible's result events, named in our words: a task started, ended ok, failed, was
+# skipped, or the host could not be reached.
+TASK_EVENTS = {
+    "runner_on_start": ("started", False),
+    "runner_on_ok": ("ok", False),
+    "runner_on_failed": ("failed", False),
+    "runner_on_skipped": ("skipped", False),
+    "runner_on_unreachable": ("unreachable", False),
+    "runner_item_on_ok": ("ok", True),
+    "runner_item_on_failed": ("failed", True),
+    "runner_item_on_skipped": ("skipped", True),
+}
 
 
 HostCallback = Callable[[str, HostOutcome], None]
-EventCallback = Callable[[Mapping[str, Any]], None]
+TaskCallback = Callable[[TaskResult], None]
 
 
 def run_playbook(
@@ -66,18 +65,23 @@ def run_playbook(
     forks: int = 10,
     on_host: HostCallback | None = None,
     tags: str | None = None,
-    on_event: EventCallback | None = None,
+    on_task: TaskCallback | None = None,
 ) -> PlaybookRun:
     """Run `playbook`; `on_host` is called as each host finishes, for live progress.
 
-    `tags` limits the run to tasks with those tags (and `always`); `on_event` sees every
-    runner event, for callers that read more than the last result per host.
+    `tags` limits the run to tasks with those tags (and `always`); `on_task` sees every
+    task result as it comes, for callers that read more than the last result per host
+    (the run's `tasks` holds them all afterwards).
     """
     outcomes: dict[str, HostOutcome] = {}
+    tasks: list[TaskResult] = []
 
     def handle(event: dict[str, Any]) -> bool:
-        if on_event:
-            on_event(event)
+        task = task_from_event(event)
+        if task is not None:
+            tasks.append(task)
+            if on_task:
+                on_task(task)
         outcome = outcome_from_event(event)
         if outcome is not None:
             host = str(event["event_data"].get("host", ""))
@@ -95,6 +99,7 @@ def run_playbook(
         envvars = {
             **ANSIBLE_SETTINGS,
             "ANSIBLE_ROLES_PATH": str(roles_path()),
+            "ANSIBLE_MODULE_UTILS": str(module_utils_path()),
             "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
             "PATH": env["PATH"],
         }
@@ -117,6 +122,7 @@ def run_playbook(
         rc=int(runner.rc if runner.rc is not None else -1),
         hosts=outcomes,
         artifact_dir=str(runner.config.artifact_dir),
+        tasks=tasks,
     )
 
 
@@ -127,6 +133,21 @@ def stop_masters(control_dir: str) -> None:
             ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "placeholder"],
             capture_output=True, timeout=10, check=False,
         )
+
+
+def task_from_event(event: Mapping[str, Any]) -> TaskResult | None:
+    """A runner event as a task result; None for events that are not about a task."""
+    kind = TASK_EVENTS.get(str(event.get("event", "")))
+    data = event.get("event_data") or {}
+    host = str(data.get("host", ""))
+    if kind is None or not host:
+        return None
+    status, item = kind
+    return TaskResult(
+        host=host, task=str(data.get("task", "")), status=status,
+        result=dict(data.get("res") or {}), path=str(data.get("task_path", "")), item=item,
+        ignored=bool(data.get("ignore_errors")),
+    )
 
 
 def outcome_from_event(event: Mapping[str, Any]) -> HostOutcome | None:

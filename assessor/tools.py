@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from assessor import module_utils
 from assessor.errors import ConfigError
 
 PROJECT_ROOT = Path(os.environ.get("ASSESSOR_HOME", Path(__file__).resolve().parent.parent))
@@ -42,3 +43,8 @@ def playbook(name: str) -> Path:
 
 def roles_path() -> Path:
     return PROJECT_ROOT / "roles"
+
+
+def module_utils_path() -> Path:
+    """The module_utils the roles' modules share with the controller (ANSIBLE_MODULE_UTILS)."""
+    return module_utils.HERE

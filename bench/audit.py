@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -30,6 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assessor import module_utils  # noqa: E402
 from assessor.catalogue import Control, load_catalogue  # noqa: E402
 from assessor.checks import probes_for  # noqa: E402
 from assessor.evaluate import plan_probes  # noqa: E402
@@ -98,18 +100,42 @@ def run_per_task(inventory: Path, controls: list[Control], work: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env |= {"PATH": f"{BIN}:{env.get('PATH', '')}",
             "ANSIBLE_LIBRARY": str(MODULE.parent),  # only so the fallback tasks can run
+            "ANSIBLE_MODULE_UTILS": str(module_utils.HERE),
             "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3"}
     elapsed, _ = timed([str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)],
                        env=env)
     return elapsed
 
 
+UTIL_IMPORT = re.compile(r"^from ansible\.module_utils\.(assessor_\w+) import (\([^)]*\)|.*)\n",
+                         re.M)
+FUTURE = "from __future__ import annotations\n"
+
+
+def inline_module_utils(source: str, seen: set[str]) -> str:
+    """`source` with each of our module_utils it imports put before it, as Ansible ships
+    them: the host then needs nothing but this one script."""
+    parts: list[str] = []
+
+    def inline(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in seen:
+            seen.add(name)
+            util = (module_utils.HERE / f"{name}.py").read_text().replace(FUTURE, "")
+            parts.append(inline_module_utils(util, seen))
+        return ""
+
+    body = UTIL_IMPORT.sub(inline, source)
+    return "".join(parts) + body
+
+
 def floor_script(probes: dict[str, Any]) -> str:
     """The collect module's own code as a plain script: same probes, no Ansible."""
-    source = MODULE.read_text()
+    source = MODULE.read_text().replace(FUTURE, "")
     source = source.replace("from ansible.module_utils.basic import AnsibleModule", "")
     source = source.split('if __name__ == "__main__":')[0]
-    return source + f"\nimport json\nprint(json.dumps(snapshot({probes!r})))\n"
+    return (FUTURE + inline_module_utils(source, set())
+            + f"\nimport json\nprint(json.dumps(snapshot({probes!r})))\n")
 
 
 def run_floor(state: fleet.LabState, probes: dict[str, Any]) -> float:

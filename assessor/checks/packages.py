@@ -13,6 +13,7 @@ from assessor.checks.core import (
     names_of,
     register,
 )
+from assessor.module_utils.assessor_dpkg import is_installed
 from assessor.results import Status
 
 # --- packages -----------------------------------------------------------------------------
@@ -26,8 +27,7 @@ def installed(entry: Mapping[str, Any] | None) -> bool:
     """
     if not entry:
         return False
-    state = str(entry.get("status", "")).split()
-    return len(state) == 3 and state[2] not in ("not-installed", "config-files")
+    return is_installed(str(entry.get("status", "")))
 
 
 @register("package_absent", lambda p: {"packages": True}, required=("name",))

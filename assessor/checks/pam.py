@@ -1,4 +1,4 @@
-"""PAM stacks, read in order as libpam reads them.
+"""PAM stacks, read in order as libpam reads them (sudoers is in `sudoers`).
 
 A stack file is `type control module [args...]` lines: `#` starts a comment anywhere on a
 line, a trailing backslash continues it, a control may be a `[value=action ...]` bracket
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from assessor.checks.config import judge_value, live_lines, read_files
 from assessor.checks.core import Observation, Params, Snapshot, names_of, register, verdict
+from assessor.module_utils import assessor_pamsyntax as syntax
+from assessor.module_utils.assessor_pamsyntax import arg_value, has_arg
 from assessor.results import Status
 
-PAM_DIR = "/etc/pam.d"
-MAX_DEPTH = 8
-TYPES = ("auth", "account", "password", "session")
+PAM_DIR, MAX_DEPTH, TYPES = syntax.PAM_DIR, syntax.MAX_DEPTH, syntax.TYPES
 
 
 @dataclass(frozen=True)
@@ -42,48 +42,12 @@ class PamLine:
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
     """(first line number, text) after joining continuations and cutting comments."""
-    out: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0]
-        cut = "#" in raw
-        if not pending:
-            start = number
-        if not cut and line.rstrip().endswith("\\"):
-            pending.append(line.rstrip()[:-1])
-            continue
-        pending.append(line)
-        joined = " ".join(pending).strip()
-        pending = []
-        if joined:
-            out.append((start, joined))
-    if pending and " ".join(pending).strip():
-        out.append((start, " ".join(pending).strip()))
-    return out
+    return [(first + 1, joined) for first, _, joined in syntax.logical_lines(text.splitlines())]
 
 
 def tokens(line: str) -> list[str]:
     """Whitespace-separated words, a `[...]` group (with `\\]` inside) kept as one word."""
-    words: list[str] = []
-    i = 0
-    while i < len(line):
-        if line[i].isspace():
-            i += 1
-            continue
-        if line[i] == "[":
-            j = i + 1
-            while j < len(line) and line[j] != "]":
-                j += 2 if line[j] == "\\" else 1
-            words.append(line[i:j + 1])
-            i = j + 1
-            continue
-        j = i
-        while j < len(line) and not line[j].isspace():
-            j += 1
-        words.append(line[i:j])
-        i = j
-    return words
+    return syntax.words_of(line)
 
 
 @dataclass(frozen=True)
@@ -98,20 +62,15 @@ def parse_pam(text: str, path: str = "") -> list[PamLine | Include]:
     for number, line in logical_lines(text):
         source = f"{path}:{number}"
         words = tokens(line)
-        if words[0] == "@include" and len(words) > 1:
-            entries.append(Include(words[1], None, source))
-            continue
-        if len(words) < 3:
+        kind = syntax.classify(words)
+        if kind is None:
             continue  # libpam logs and skips a malformed line
-        kind, control, module = words[0].lower(), words[1], words[2]
-        optional = kind.startswith("-")
-        kind = kind.lstrip("-")
-        if kind not in TYPES:
+        if kind[0] == "include":
+            entries.append(Include(kind[1], kind[2] if isinstance(kind[2], str) else None,
+                                   source))
             continue
-        if control.lower() in ("include", "substack"):
-            entries.append(Include(module, kind, source))
-            continue
-        entries.append(PamLine(kind, control, module, tuple(words[3:]), source, optional))
+        entries.append(PamLine(kind[1], words[1], words[2], tuple(words[3:]), source,
+                               bool(kind[2])))
     return entries
 
 
@@ -129,23 +88,6 @@ def stack(files: dict[str, str], service: str, type_: str | None = None,
         elif type_ is None or entry.type == type_:
             lines.append(entry)
     return lines
-
-
-def arg_value(args: tuple[str, ...], option: str) -> str | None:
-    """The last `option=value` (or bare `option`, as "true") among a module's arguments."""
-    found = None
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        if key == option:
-            found = value if sep else "true"
-    return found
-
-
-def has_arg(args: tuple[str, ...], wanted: str) -> bool:
-    """`remember` matches `remember=5`; `group=wheel` must match exactly."""
-    if "=" in wanted:
-        return wanted in args
-    return any(a == wanted or a.startswith(wanted + "=") for a in args)
 
 
 def pam_files(snapshot: Snapshot) -> dict[str, str]:
@@ -254,115 +196,3 @@ def pam_option(snapshot: Snapshot, params: Params) -> Observation:
         observed, evidence, shown = None, f"{option} not set", "not set"
     ok, expected = judge_value(observed, params)
     return verdict(ok, expected, shown, f"{module} {option}", evidence)
-
-
-# --- sudoers ------------------------------------------------------------------------------
-
-SUDOERS = "/etc/sudoers"
-SUDOERS_D = "/etc/sudoers.d"
-
-
-def sudoers_lines(files: dict[str, str], path: str = SUDOERS,
-                  depth: int = 0) -> list[tuple[str, str]]:
-    """(source, logical line) in the order sudo reads them, includes resolved.
-
-    `@includedir` / `#includedir` read a directory's files in sorted order, skipping
-    names that end in `~` or contain a dot, as sudo does; `#` starts a comment unless it
-    begins an include or a numeric uid (`#0`).
-    """
-    if depth > MAX_DEPTH or path not in files:
-        return []
-    out: list[tuple[str, str]] = []
-    pending = ""
-    for number, raw in enumerate(files[path].splitlines(), 1):
-        line = (pending + " " + raw.strip()).strip() if pending else raw.strip()
-        if line.endswith("\\"):
-            pending = line[:-1]
-            continue
-        pending = ""
-        words = line.split(None, 1)
-        if words and words[0] in ("@includedir", "#includedir") and len(words) > 1:
-            folder = words[1].strip().rstrip("/")
-            for name in sorted(p for p in files if p.startswith(folder + "/")):
-                base = name[len(folder) + 1:]
-                if "/" not in base and "." not in base and not base.endswith("~"):
-                    out.extend(sudoers_lines(files, name, depth + 1))
-            continue
-        if words and words[0] in ("@include", "#include") and len(words) > 1:
-            out.extend(sudoers_lines(files, words[1].strip(), depth + 1))
-            continue
-        line = _cut_comment(line)
-        if line:
-            out.append((f"{path}:{number}", line))
-    return out
-
-
-def _cut_comment(line: str) -> str:
-    for i, char in enumerate(line):
-        if char == "#" and not line[i + 1:i + 2].isdigit():
-            return line[:i].strip()
-    return line.strip()
-
-
-def split_settings(text: str) -> list[str]:
-    """`a, b="x, y", !c` -> ["a", 'b="x, y"', "!c"]: commas inside quotes do not split."""
-    parts, current, quoted = [], "", False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
-    return [p for p in parts if p]
-
-
-def sudo_defaults_values(lines: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """option -> (value, source) over every Defaults line, later lines winning.
-
-    A flag reads "true", a negated flag (`!use_pty`) "false"; scoped forms
-    (`Defaults:user`, `Defaults>runas` ...) count too, since they weaken the same setting.
-    """
-    values: dict[str, tuple[str, str]] = {}
-    for source, line in lines:
-        words = line.split(None, 1)
-        if len(words) < 2 or not words[0].startswith("Defaults"):
-            continue
-        for setting in split_settings(words[1]):
-            key, sep, value = setting.partition("=")
-            key = key.strip().rstrip("+-")
-            if sep:
-                values[key] = (value.strip().strip('"'), f"{source}: {line}")
-            elif key.startswith("!"):
-                values[key.lstrip("!").strip()] = ("false", f"{source}: {line}")
-            else:
-                values[key] = ("true", f"{source}: {line}")
-    return values
-
-
-@register(
-    "sudo_defaults",
-    lambda p: {"files": [SUDOERS, f"{SUDOERS_D}/*"]},
-    required=("option",),
-    optional=("default", "present", "unbounded", "expect", "one_of", "max", "min"),
-)
-def sudo_defaults(snapshot: Snapshot, params: Params) -> Observation:
-    files = dict(read_files(snapshot, [SUDOERS, f"{SUDOERS_D}/*"]))
-    if SUDOERS not in files:
-        return Observation(Status.FAIL, "present", "missing", f"{SUDOERS} does not exist")
-    option = str(params["option"])
-    found = sudo_defaults_values(sudoers_lines(files)).get(option)
-    observed: str | None
-    if found:
-        observed, evidence = found
-        shown = observed
-    elif "default" in params:
-        observed = str(params["default"])
-        evidence = f"no Defaults line sets {option} in {SUDOERS} or {SUDOERS_D}"
-        shown = f"{observed} (not set; sudo's default)"
-    else:
-        observed, evidence, shown = None, f"no Defaults line sets {option}", "not set"
-    ok, expected = judge_value(observed, params)
-    return verdict(ok, expected, shown, f"sudo {option}", evidence)

@@ -9,8 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from assessor.reports import html, json_report
+from assessor.reports import DIFF_REPORTERS, json_report, write_with
 from assessor.reports.diff import diff_runs, text_lines
+from assessor.reports.html import DIFF_FILE
 from assessor.reports.text import printable
 
 
@@ -21,7 +22,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the earlier run directory")
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the later run directory")
     parser.add_argument(
-        "--html", type=Path, help=f"where to write the page (default RUN_B/{html.DIFF_FILE})"
+        "--html", type=Path, help=f"where to write the page (default RUN_B/{DIFF_FILE})"
     )
 
 
@@ -30,6 +31,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for line in text_lines(diff):
         style = "red" if "REGRESSED" in line or "newly failing" in line else None
         console.print(Text(printable(line), style=style or ""))
-    page = html.write_diff(diff, args.html or args.run_b / html.DIFF_FILE)
+    (page,) = write_with(DIFF_REPORTERS, diff, args.html or args.run_b)
     console.print(Text(f"diff page: {page}"))
     return diff.exit_code()

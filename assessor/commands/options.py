@@ -49,3 +49,14 @@ def add_waves(parser: argparse.ArgumentParser) -> None:
 def print_report_path(console: Console, run_dir: Path, beside: str) -> None:
     console.print(f"Reports: {run_dir.resolve()}/index.html", markup=False, soft_wrap=True)
     console.print(f"  ({beside} beside it)", markup=False)
+
+
+def add_advisory_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-i", "--inventory", type=Path, required=True, help="Ansible inventory")
+    parser.add_argument(
+        "--advisories", type=Path, action="append", required=True, metavar="PATH",
+        help="OSV JSON, CSAF 2.0 JSON or bulletin YAML file, or a directory of them (repeatable)",
+    )
+    parser.add_argument("--limit", help="Ansible host pattern for a subset of hosts")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    add_forks(parser)

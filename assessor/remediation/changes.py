@@ -1,6 +1,6 @@
-"""From runner events to what happened per host and per control.
+"""From task results to what happened per host and per control.
 
-A harden run's record is the event stream: each task result says whether it changed
+A harden run's record is its stream of task results: each says whether it changed
 something and, with diff mode on, exactly what. This module folds the stream into
 per-host change lists attributed to control ids (the loop item's id, else the task's
 tags) and per-host states (changed, failed, unreachable, untouched), and keeps the
@@ -14,10 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-RESULT_EVENTS = {
-    "runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable",
-    "runner_item_on_ok", "runner_item_on_failed", "runner_item_on_skipped",
-}
+from assessor.outcomes import TaskResult
+
 SETUP = "(setup)"
 
 
@@ -87,7 +85,7 @@ def message_of(res: Mapping[str, Any]) -> str:
 
 
 class EventLog:
-    """Feed it every runner event; read `hosts` afterwards."""
+    """Feed it every task result of the run; read `hosts` afterwards."""
 
     def __init__(self, selected: list[str], task_tags: Mapping[str, tuple[str, ...]]) -> None:
         self.selected = selected
@@ -97,53 +95,47 @@ class EventLog:
     def host(self, name: str) -> HostLog:
         return self.hosts.setdefault(name, HostLog(name))
 
-    def control_of(self, data: Mapping[str, Any], res: Mapping[str, Any]) -> str:
+    def control_of(self, task: TaskResult) -> str:
+        res = task.result
         item = res.get("item")
         if isinstance(item, Mapping) and item.get("id") in self.selected:
             return str(item["id"])
         label = str(res.get("_ansible_item_label", "")).split(" ")[0]
         if label in self.selected:
             return label
-        tags = [t for t in self.task_tags.get(str(data.get("task_path", "")), ())
-                if t in self.selected]
+        tags = [t for t in self.task_tags.get(task.path, ()) if t in self.selected]
         return ",".join(tags) if tags else SETUP
 
-    def feed(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("event")
-        data = event.get("event_data") or {}
-        name = str(data.get("host", ""))
-        if kind == "runner_on_start" and name:
-            self.host(name).touched = True
-            return
-        if kind not in RESULT_EVENTS or not name:
-            return
-        log = self.host(name)
+    def feed(self, result: TaskResult) -> None:
+        log = self.host(result.host)
         log.touched = True
-        res = data.get("res") or {}
+        if result.status == "started":
+            return
+        res = result.result
         if isinstance(res.get("manifest"), Mapping):
             log.manifest = dict(res["manifest"])
-        if "results" in res and not kind.startswith("runner_item"):
-            # the loop's summary; its items came as their own events
-            if kind == "runner_on_failed" and not data.get("ignore_errors"):
+        if result.summary:
+            # the loop's summary; its items came as their own results
+            if result.status == "failed" and not result.ignored:
                 log.failed = True
                 log.message = log.message or message_of(res) or "a loop item failed"
             return
-        task = str(data.get("task", ""))
-        control = self.control_of(data, res)
-        if kind == "runner_on_unreachable":
+        task, name = result.task, result.host
+        control = self.control_of(result)
+        if result.status == "unreachable":
             log.unreachable = True
             log.message = message_of(res)
-        elif kind in ("runner_on_failed", "runner_item_on_failed"):
-            if data.get("ignore_errors"):
+        elif result.status == "failed":
+            if result.ignored:
                 return
             message = message_of(res) or "failed without a message"
             log.failed = True
             log.message = log.message or f"{task}: {message}"
-            log.changes.append(Change(name, control, task, "failed", diff_text(res.get("diff")),
+            log.changes.append(Change(name, control, task, "failed", diff_text(result.diff),
                                       message))
-        elif kind.endswith("_skipped"):
+        elif result.status == "skipped":
             return  # in check mode, roles preview commands with a changed debug task
-        elif res.get("changed"):
+        elif result.changed:
             log.changes.extend(self.split(name, control, task, res))
 
     def split(self, host: str, control: str, task: str, res: Mapping[str, Any]) -> list[Change]:

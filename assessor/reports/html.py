@@ -21,14 +21,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from assessor.atomic import write_text
 from assessor.reports import charts, fleet
 from assessor.reports.articles import articles, heat_rows, references, shown
 from assessor.reports.diff import RunDiff
 from assessor.reports.history import History, earlier_runs
 from assessor.reports.junit import JUNIT_FILE
-from assessor.reports.paths import host_dir
 from assessor.results import Finding, HostResult, RunResult, Severity, Status
+from assessor.rundir import host_dir, write_text
 
 REPORT_FILE = "report.html"
 INDEX_FILE = "index.html"
@@ -134,3 +133,9 @@ def write_diff(diff: RunDiff, path: Path) -> Path:
     """The diff of two runs as one page, beside the later run by default."""
     write_text(path, render("diff.html.j2", diff=diff, run=diff.after))
     return path
+
+
+def write_diff_page(diff: RunDiff, out: Path) -> list[Path]:
+    """The diff reporter: a directory (the later run's, by default) gets diff.html; any
+    other path is the page itself (`diff --html PATH`)."""
+    return [write_diff(diff, out / DIFF_FILE if out.is_dir() else out)]

@@ -18,9 +18,9 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
-from assessor.atomic import write_text
 from assessor.errors import ConfigError
 from assessor.results import RESULTS_FORMAT, Finding, HostResult, RunResult
+from assessor.rundir import write_text
 
 RESULTS_FILE = "results.json"
 

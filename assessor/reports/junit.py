@@ -14,10 +14,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from assessor.atomic import write_text
-from assessor.reports.paths import host_dir
 from assessor.reports.text import xml_safe
 from assessor.results import Finding, HostResult, RunResult, Status
+from assessor.rundir import host_dir, write_text
 
 JUNIT_FILE = "junit.xml"
 SKIPPED = (Status.NOTAPPLICABLE, Status.WAIVED, Status.MANUAL)

@@ -51,3 +51,28 @@ def summary_table(run: RunResult, fail_on: Severity) -> Table:
             Text(str(gating), style="red" if gating else "green"),
         )
     return table
+
+
+STYLES = {Status.FAIL: "red", Status.ERROR: "magenta", Status.PASS: "green"}
+
+
+def exposure_table(run: RunResult) -> Table:
+    """Per host and advisory: status, installed and fixed versions, why."""
+    table = Table(title=f"{run.profile} {run.run_id}")
+    for column in ("Host", "Advisory", "Status", "Installed", "Fixed in", "Why"):
+        table.add_column(column)
+    for host in run.hosts:
+        if not host.assessed:
+            table.add_row(Text(printable(host.name)), "", Text("error", style="magenta"),
+                          "", "", Text(printable(host.error)))
+            continue
+        for f in host.findings:
+            if f.status is Status.NOTAPPLICABLE:
+                continue
+            table.add_row(
+                Text(printable(host.name)), Text(printable(f.control_id)),
+                Text(f.status.value, style=STYLES.get(f.status, "")),
+                Text(printable(f.observed)), Text(printable(f.expected)),
+                Text(printable(f.reason)),
+            )
+    return table

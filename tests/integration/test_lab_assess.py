@@ -10,7 +10,7 @@ from labrun import Run, assess, lab_exempt, machine_decided
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
-from assessor.reports.paths import host_dir
+from assessor.rundir import host_dir
 
 CATALOGUE = {c.id: c for c in load_catalogue().controls}
 ALL_CONTROLS = [c.id for c in load_catalogue().profile("server-l2") if c.kind != "manual"]

@@ -10,7 +10,7 @@ from junitparser import Error, JUnitXml
 from labrun import assess, run_cli
 
 from assessor.lab import fleet
-from assessor.reports.paths import host_dir
+from assessor.rundir import host_dir
 
 
 def faulty_inventory(lab: fleet.LabState, tmp_path: Path) -> Path:

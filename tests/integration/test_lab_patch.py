@@ -21,7 +21,7 @@ from junitparser import Error, Failure, JUnitXml
 from labrun import Run, run_cli
 
 from assessor.lab import fleet
-from assessor.reports.paths import host_dir
+from assessor.rundir import host_dir
 
 LAB = os.environ.get("ASSESSOR_ADV_LAB", "iadv")
 DATA = Path(__file__).resolve().parent.parent / "data" / "advisories"

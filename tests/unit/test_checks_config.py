@@ -15,10 +15,9 @@ from assessor.checks.pam import (
     logical_lines,
     parse_pam,
     stack,
-    sudo_defaults_values,
-    sudoers_lines,
     tokens,
 )
+from assessor.checks.sudoers import sudo_defaults_values, sudoers_lines
 from assessor.results import Status
 
 

@@ -9,11 +9,13 @@ import pytest
 
 from assessor.catalogue import load_catalogue
 from assessor.errors import ConfigError
+from assessor.outcomes import TaskResult
 from assessor.remediation.beforeafter import compare_host
 from assessor.remediation.changes import EventLog, diff_text
 from assessor.remediation.kinds import file_settings
 from assessor.remediation.plan import extravars, make_plan, target_value
 from assessor.results import Finding, HostResult, Severity, Status
+from assessor.runner import task_from_event
 from assessor.tools import roles_path
 
 CONTROLS = {c.id: c for c in load_catalogue().controls}
@@ -106,9 +108,12 @@ def test_config_value_goes_to_a_late_drop_in_when_the_program_reads_one() -> Non
 
 
 def event(kind: str, host: str, res: dict[str, object], task: str = "t",
-          path: str = "") -> dict[str, object]:
-    return {"event": kind, "event_data": {"host": host, "task": task, "res": res,
-                                          "task_path": path}}
+          path: str = "") -> TaskResult:
+    """A runner event as the runner hands it on: the fold below never sees the raw event."""
+    result = task_from_event({"event": kind, "event_data": {"host": host, "task": task,
+                                                             "res": res, "task_path": path}})
+    assert result is not None
+    return result
 
 
 def test_events_are_split_per_control_and_host_states_follow() -> None:

@@ -13,14 +13,14 @@ from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 from rich.console import Console
 from unit_builders import finding, run_of
 
-from assessor import atomic
+from assessor import rundir as atomic
 from assessor.errors import ConfigError
 from assessor.reports import REPORTERS, host_dir, json_report, write_all
 from assessor.reports.html import SCRIPT
-from assessor.reports.paths import host_slug
 from assessor.reports.terminal import summary_table
 from assessor.reports.text import printable, xml_safe
 from assessor.results import HostResult, RunResult, Severity, Status
+from assessor.rundir import host_slug
 
 HOSTILE = "<script>alert(1)</script>\x1b[2J\x1b]0;owned\x07\x1b[31mred\x00\x08\r"
 
@@ -281,7 +281,7 @@ def test_atomic_write_failure_keeps_the_old_file(
 
 
 def test_host_slugs_never_collide() -> None:
-    from assessor.reports.paths import host_slug
+    from assessor.rundir import host_slug
 
     names = ["web:1", "web_1", "web/1", "../web_1", "web-01.example.org"]
     slugs = [host_slug(n) for n in names]

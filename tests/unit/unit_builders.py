@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import ansible.module_utils
+
+from assessor import module_utils
 from assessor.results import Finding, HostResult, RunResult, Severity, Status
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -27,12 +31,31 @@ SYSCTL_DIRS = (
 )
 
 
+def expose_module_utils() -> None:
+    """Let `ansible.module_utils.assessor_*` resolve here as on a host (the runner points
+    ANSIBLE_MODULE_UTILS at the same directory), so role modules load in-process."""
+    if str(module_utils.HERE) not in ansible.module_utils.__path__:
+        ansible.module_utils.__path__.append(str(module_utils.HERE))
+
+
+expose_module_utils()
+
+
 def load_snapshot_module() -> ModuleType:
-    """The Ansible module by file path: its parsing helpers are plain stdlib functions."""
+    """The Ansible module by file path: its parsing helpers are plain stdlib functions.
+
+    Its probes live by family in module_utils (assessor_probe_*); their names are shown on
+    the module too, so a test reads every probe from one place, as the module runs them.
+    """
     spec = importlib.util.spec_from_file_location("assessor_snapshot", SNAPSHOT_MODULE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    for name, family in sorted(sys.modules.items()):
+        if name.startswith("ansible.module_utils.assessor_probe_"):
+            for attr, value in vars(family).items():
+                if not attr.startswith("_") and not hasattr(module, attr):
+                    setattr(module, attr, value)
     return module
 
 

@@ -12,11 +12,24 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: assessor_snapshot
 short_description: Collect a read-only JSON snapshot for the assessor
+description:
+- 'One module run per host means one SSH round trip (with pipelining). It never changes
+  the host, and secrets stay on it: for /etc/shadow only a password *state* is returned
+  (empty, locked, hashed), never a hash. It runs on the managed host''s own Python
+  3, so it uses the standard library only.'
 options:
   probes:
-    description: Which probes to run, e.g. {sshd: true, sysctl: [net.ipv4.ip_forward]}.
+    description: 'Which probes to run, e.g. {sshd: true, sysctl: [net.ipv4.ip_forward]}.'
     type: dict
     required: true
+"""
+
+RETURN = r"""
+snapshot:
+  description: The probes' results by probe name, plus facts (hostname, os, kernel) and per-probe
+    errors.
+  returned: always
+  type: dict
 """
 
 import glob
@@ -26,26 +39,28 @@ import pwd
 import socket
 import stat
 import subprocess
+from typing import Any
 
+from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas
+from ansible.module_utils.assessor_names import name_of
+from ansible.module_utils.assessor_osrelease import OS_RELEASE, parse_os_release
+from ansible.module_utils.assessor_passwd import parse_group, parse_passwd, parse_shadow
+from ansible.module_utils.assessor_probe_io import COMMAND_TIMEOUT, MAX_FILE_BYTES, read_text
+from ansible.module_utils.assessor_probe_mounts import probe_mounts
+from ansible.module_utils.assessor_probe_nft import (
+    probe_nft_config,
+    probe_nft_ruleset,
+)
+from ansible.module_utils.assessor_probe_rootenv import probe_root_env
+from ansible.module_utils.assessor_probe_walk import probe_walk
 from ansible.module_utils.basic import AnsibleModule
-
-MAX_FILE_BYTES = 512 * 1024
-COMMAND_TIMEOUT = 30
-
-
-def read_text(path):
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    truncated = len(data) > MAX_FILE_BYTES
-    return data[:MAX_FILE_BYTES].decode("utf-8", "backslashreplace"), truncated
 
 
 def probe_sshd(_wanted):
     try:
         proc = subprocess.run(
             ["/usr/sbin/sshd", "-T"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             timeout=COMMAND_TIMEOUT,
             check=False,
         )
@@ -59,7 +74,7 @@ def probe_sshd(_wanted):
 
 
 def probe_sysctl(keys):
-    values = {}
+    values: dict[str, Any] = {}
     for key in keys:
         path = os.path.join("/proc/sys", *key.split("."))
         try:
@@ -88,7 +103,7 @@ def expand(paths, result):
 
 
 def probe_stat(paths):
-    result = {}
+    result: dict[str, Any] = {}
     for path in expand(paths, result):
         try:
             st = os.stat(path)
@@ -111,15 +126,8 @@ def probe_stat(paths):
     return result
 
 
-def name_of(lookup, ident):
-    try:
-        return lookup(ident)[0]
-    except KeyError:
-        return str(ident)
-
-
 def probe_files(paths):
-    result = {}
+    result: dict[str, Any] = {}
     for path in expand(paths, result):
         try:
             content, truncated = read_text(path)
@@ -135,23 +143,21 @@ def probe_files(paths):
 
 def probe_packages(_wanted):
     """Parse dpkg's status database directly: no dpkg-query fork per package."""
+    text, _ = read_text_unbounded(STATUS_FILE)
+    return packages_of(text)
+
+
+def packages_of(status_text):
+    """Per package name its status, version, arch and source; an installed stanza wins over
+    another architecture's removed one."""
     packages = {}
-    text, _ = read_text_unbounded("/var/lib/dpkg/status")
-    for stanza in text.split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        name = fields.get("Package")
-        if not name:
-            continue
+    for fields in stanzas(status_text):
+        name = fields["Package"]
         entry = {
             "status": fields.get("Status", ""),
             "version": fields.get("Version", ""),
             "arch": fields.get("Architecture", ""),
-            "source": fields.get("Source", name).split(" ")[0],
+            "source": source_of(fields)[0],
         }
         known = packages.get(name)
         if known is None or not known["status"].endswith(" installed"):
@@ -177,37 +183,29 @@ def probe_accounts(_wanted):
     shadow_error = ""
     try:
         text, _ = read_text_unbounded("/etc/shadow")
-        for line in text.splitlines():
-            parts = line.split(":")
-            if len(parts) >= 2:
-                shadow[parts[0]] = password_state(parts[1])
+        shadow = {name: password_state(field) for name, field in parse_shadow(text).items()}
     except OSError as exc:
         # Say so: without /etc/shadow no password state is known, which is not "none empty".
         shadow_error = "%s: %s" % (type(exc).__name__, exc)
     users, unshadowed = [], []
     text, _ = read_text_unbounded("/etc/passwd")
-    for number, line in enumerate(text.splitlines(), 1):
-        parts = line.split(":")
-        if len(parts) < 7:
-            continue
+    for entry in parse_passwd(text):
+        name, field = entry["name"], entry["passwd"]
         # "x" defers to /etc/shadow; anything else is a password kept in passwd itself.
-        if parts[1] == "x":
-            state = shadow.get(parts[0], "none")
-        else:
-            state = password_state(parts[1])
+        state = shadow.get(name, "none") if field == "x" else password_state(field)
         users.append(
             {
-                "name": parts[0],
-                "uid": parts[2],
-                "gid": parts[3],
-                "home": parts[5],
-                "shell": parts[6],
+                "name": name,
+                "uid": entry["uid"],
+                "gid": entry["gid"],
+                "home": entry["home"],
+                "shell": entry["shell"],
                 "password": state,
-                "line": number,
+                "line": entry["line"],
             }
         )
-        if parts[1] != "x":
-            unshadowed.append(parts[0])
+        if field != "x":
+            unshadowed.append(name)
     result = {"users": users, "unshadowed": unshadowed, "homes": home_dirs(users)}
     result.update(read_groups())
     if shadow_error:
@@ -244,14 +242,7 @@ def read_groups():
         text, _ = read_text_unbounded("/etc/group")
     except OSError as exc:
         return {"group_error": "%s: %s" % (type(exc).__name__, exc)}
-    groups = []
-    for number, line in enumerate(text.splitlines(), 1):
-        parts = line.split(":")
-        if len(parts) < 4:
-            continue
-        members = [m for m in parts[3].split(",") if m]
-        groups.append({"name": parts[0], "gid": parts[2], "members": members, "line": number})
-    return {"groups": groups}
+    return {"groups": parse_group(text)}
 
 
 # --- configuration directories (sysctl.d, modprobe.d): every file, judged by the assessor ---
@@ -333,273 +324,12 @@ def probe_modules(names):
     return result
 
 
-# --- mounts -----------------------------------------------------------------------------------
-
-
-def unescape_mount(field):
-    """/proc/mounts writes space, tab, newline and backslash as octal escapes."""
-    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-        field = field.replace(code, char)
-    return field
-
-
-def read_mounts():
-    text, _ = read_text("/proc/self/mounts")
-    mounts = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 4:
-            continue
-        mounts.append({
-            "source": unescape_mount(parts[0]),
-            "target": unescape_mount(parts[1]),
-            "fstype": parts[2],
-            "options": parts[3].split(","),
-        })
-    return mounts
-
-
-def probe_mounts(_wanted):
-    return read_mounts()
-
-
-# --- nftables -----------------------------------------------------------------------------------
-
-NFT_CONFIG = "/etc/nftables.conf"
-MAX_INCLUDE_DEPTH = 8
-
-
-def run_command(argv, timeout=COMMAND_TIMEOUT, env=None, cwd=None):
-    try:
-        proc = subprocess.run(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            timeout=timeout, check=False, env=env, cwd=cwd,
-        )
-    except FileNotFoundError:
-        return {"rc": 127, "stdout": "", "stderr": "%s not found" % argv[0]}
-    except subprocess.TimeoutExpired:
-        return {"rc": 124, "stdout": "", "stderr": "%s took over %ss" % (argv[0], timeout)}
-    return {
-        "rc": proc.returncode,
-        "stdout": proc.stdout[:MAX_FILE_BYTES].decode("utf-8", "backslashreplace"),
-        "stderr": proc.stderr.decode("utf-8", "backslashreplace")[-2000:],
-    }
-
-
-def probe_nft_ruleset(_wanted):
-    nft = next((p for p in ("/usr/sbin/nft", "/sbin/nft") if os.path.exists(p)), "nft")
-    return run_command([nft, "-j", "list", "ruleset"])
-
-
-def probe_nft_config(_wanted):
-    """/etc/nftables.conf with its `include` lines replaced by what they include."""
-    if not os.path.exists(NFT_CONFIG):
-        return {"exists": False}
-    return {"exists": True, "content": inline_includes(NFT_CONFIG, 0)}
-
-
-def inline_includes(path, depth):
-    text, _ = read_text(path)
-    lines = []
-    for line in text.splitlines():
-        words = line.strip().split(None, 1)
-        if len(words) == 2 and words[0] == "include" and depth < MAX_INCLUDE_DEPTH:
-            pattern = words[1].strip().strip('"')
-            if not pattern.startswith("/"):
-                pattern = os.path.join("/etc", pattern)
-            for included in sorted(glob.glob(pattern)):
-                lines.append("# include %s" % included)
-                lines.append(inline_includes(included, depth + 1))
-            continue
-        lines.append(line)
-    return "\n".join(lines)
-
-
-# --- root's login environment -----------------------------------------------------------------
-
-ROOT_ENV_TIMEOUT = 10
-ROOT_ENV_SCRIPT = 'printf "\\nASSESSOR_PATH=%s\\nASSESSOR_UMASK=%s\\n" "$PATH" "$(umask)"'
-
-
-def probe_root_env(_wanted):
-    """PATH and umask as a login shell of root ends up with, and who owns each PATH entry."""
-    try:
-        entry = pwd.getpwuid(0)
-        shell, home = entry.pw_shell, entry.pw_dir
-    except KeyError:
-        shell, home = "/bin/sh", "/root"
-    if not shell or os.path.basename(shell) in ("nologin", "false") or not os.path.exists(shell):
-        shell = "/bin/sh"
-    env = {
-        "HOME": home, "USER": "root", "LOGNAME": "root", "SHELL": shell, "TERM": "dumb",
-        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-    }
-    cwd = home if os.path.isdir(home) else "/"
-    proc = run_command([shell, "-l", "-c", ROOT_ENV_SCRIPT], ROOT_ENV_TIMEOUT, env, cwd)
-    values = {}
-    for line in proc["stdout"].splitlines():
-        for key in ("ASSESSOR_PATH", "ASSESSOR_UMASK"):
-            if line.startswith(key + "="):
-                values[key] = line[len(key) + 1:]
-    path = values.get("ASSESSOR_PATH")
-    dirs = {}
-    for item in (path or "").split(":"):
-        if item and item.startswith("/") and item not in dirs:
-            dirs[item] = stat_entry(item)
-    return {
-        "shell": shell, "rc": proc["rc"], "stderr": proc["stderr"][-500:],
-        "path": path, "umask": values.get("ASSESSOR_UMASK"), "dirs": dirs,
-    }
-
-
-def stat_entry(path):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return {"exists": False}
-    return {
-        "exists": True, "dir": stat.S_ISDIR(st.st_mode), "uid": st.st_uid,
-        "owner": name_of(pwd.getpwuid, st.st_uid), "mode": "%04o" % (st.st_mode & 0o7777),
-    }
-
-
-# --- one bounded walk over the local filesystems ---------------------------------------------
-
-WALK_CATEGORIES = (
-    "world_writable_files", "world_writable_dirs_no_sticky", "unowned_user", "unowned_group",
-    "suid", "sgid",
-)
-WALK_MAX_SECONDS = 120
-WALK_MAX_ENTRIES = 2000000
-WALK_MAX_LISTED = 1000
-# Not local storage: kernel interfaces, memory-backed and network filesystems.
-NOT_LOCAL = frozenset((
-    "proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "ramfs", "cgroup", "cgroup2", "securityfs",
-    "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl",
-    "autofs", "binfmt_misc", "efivarfs", "selinuxfs", "rpc_pipefs", "nfsd", "nsfs", "nfs",
-    "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "afs", "sshfs", "lustre",
-    "gpfs", "ocfs2", "davfs", "virtiofs", "squashfs", "iso9660", "udf",
-))
-
-
-def walk_request(items):
-    """Categories to collect and the bounds, from items like "suid" or "max_seconds=30"."""
-    wanted, seconds, entries = [], WALK_MAX_SECONDS, WALK_MAX_ENTRIES
-    for item in items:
-        key, sep, value = str(item).partition("=")
-        if sep and key == "max_seconds":
-            seconds = min(seconds, float(value))
-        elif sep and key == "max_entries":
-            entries = min(entries, int(value))
-        elif key in WALK_CATEGORIES:
-            wanted.append(key)
-    return wanted, seconds, entries
-
-
-def excluded_devices(mounts):
-    skipped, devices = [], set()
-    for mount in mounts:
-        if mount["fstype"] in NOT_LOCAL or mount["fstype"].startswith("fuse"):
-            try:
-                devices.add(os.stat(mount["target"]).st_dev)
-                skipped.append(mount["target"])
-            except OSError:
-                continue
-    return devices, skipped
-
-
-def shown(path):
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def classify(path, st, wanted, users, groups, found):
-    mode = st.st_mode
-    regular = stat.S_ISREG(mode)
-    hits = []
-    if regular and mode & stat.S_IWOTH and "world_writable_files" in wanted:
-        hits.append("world_writable_files")
-    if stat.S_ISDIR(mode) and mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
-        hits.append("world_writable_dirs_no_sticky")
-    if st.st_uid not in users:
-        hits.append("unowned_user")
-    if st.st_gid not in groups:
-        hits.append("unowned_group")
-    if regular and mode & stat.S_ISUID:
-        hits.append("suid")
-    if regular and mode & stat.S_ISGID:
-        hits.append("sgid")
-    for category in hits:
-        if category in found:
-            found[category]["count"] += 1
-            if len(found[category]["paths"]) < WALK_MAX_LISTED:
-                found[category]["paths"].append(shown(path))
-
-
-def probe_walk(items, root="/", mounts=None, clock=None):
-    """One walk of the local filesystems for every category asked; bounded in time and size.
-
-    When a bound is hit the result says so (complete false, with the reason): a partial
-    walk must never read as a clean one.
-    """
-    clock = clock or __import__("time").monotonic
-    wanted, max_seconds, max_entries = walk_request(items)
-    devices, skipped = excluded_devices(read_mounts() if mounts is None else mounts)
-    users = set(u.pw_uid for u in pwd.getpwall())
-    groups = set(g.gr_gid for g in grp.getgrall())
-    found = dict((c, {"count": 0, "paths": []}) for c in wanted)
-    started = clock()
-    entries, errors, stack = 0, 0, [root]
-    reason = ""
-    while stack and not reason:
-        directory = stack.pop()
-        try:
-            iterator = os.scandir(directory)
-        except OSError:
-            errors += 1
-            continue
-        with iterator:
-            for entry in iterator:
-                entries += 1
-                if entries % 1000 == 0 and clock() - started > max_seconds:
-                    reason = "time budget of %ss used up" % max_seconds
-                if entries >= max_entries:
-                    reason = "entry cap of %d reached" % max_entries
-                if reason:
-                    break
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    errors += 1
-                    continue
-                if stat.S_ISLNK(st.st_mode):
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    if st.st_dev in devices:
-                        continue
-                    stack.append(entry.path)
-                classify(entry.path, st, wanted, users, groups, found)
-    return {
-        "complete": not reason,
-        "reason": reason and "walk stopped early: %s after %d entries" % (reason, entries),
-        "entries": entries,
-        "unreadable": errors,
-        "seconds": round(clock() - started, 2),
-        "skipped_mounts": skipped[:200],
-        "found": found,
-    }
-
-
 def os_release():
-    fields = {}
     try:
-        text, _ = read_text("/etc/os-release")
+        text, _ = read_text(OS_RELEASE)
     except OSError:
-        return fields
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            fields[key] = value.strip().strip('"')
-    return fields
+        return {}
+    return parse_os_release(text)
 
 
 def facts():

@@ -13,10 +13,114 @@ Never changes anything. Stdlib only: it runs on the target's python3.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_accounts_plan
+short_description: Work out, read-only, which accounts the account controls would
+  change, and which not
+description:
+- 'The account fixes need judgement the tasks cannot express in a template: which
+  accounts are system accounts, whose home is shared or a system directory, whose
+  password can be locked. This module reads /etc/passwd, /etc/shadow, /etc/group and
+  /etc/shells exactly as the assessor''s checks read them (the collect module''s snapshot)
+  and returns, per control, the changes to make and the accounts left alone with the
+  reason. The connection user and root are never given a new shell, primary group
+  or locked password here; a home directory that is a system directory or shared by
+  several accounts is never chowned or chmodded. Never changes anything. Stdlib only:
+  it runs on the target''s python3.'
+options:
+  protect:
+    description: Accounts never locked or changed.
+    type: list
+    elements: str
+    default:
+    - root
+  uid_min:
+    description: First UID of a regular user (login.defs UID_MIN).
+    type: int
+    default: 1000
+  exempt:
+    description: System accounts that keep their shell.
+    type: list
+    elements: str
+    default:
+    - root
+    - sync
+    - shutdown
+    - halt
+  group:
+    description: Group that owns /etc/shadow.
+    type: str
+    default: shadow
+  max_mode:
+    description: Most permissive mode a home directory may keep.
+    type: str
+    default: '0750'
+  umask:
+    description: The umask root's shell startup files must set.
+    type: str
+    default: '0027'
+"""
+
+RETURN = r"""
+root_gid:
+  description: root's primary GID, or null when root is missing.
+  returned: always
+  type: int
+nologin_shell:
+  description: Path of the nologin shell on this host.
+  returned: always
+  type: str
+system_shells:
+  description: System accounts to give the nologin shell.
+  returned: always
+  type: list
+  elements: str
+lock:
+  description: Accounts to lock.
+  returned: always
+  type: list
+  elements: str
+group_members:
+  description: Members to drop from groups that must stay empty.
+  returned: always
+  type: list
+  elements: dict
+group_primary:
+  description: Accounts whose primary group must change.
+  returned: always
+  type: list
+  elements: dict
+home_create:
+  description: Home directories to create.
+  returned: always
+  type: list
+  elements: dict
+home_owner:
+  description: Home directories to give back to their owner.
+  returned: always
+  type: list
+  elements: dict
+home_mode:
+  description: Home directories whose mode must tighten.
+  returned: always
+  type: list
+  elements: dict
+left_alone:
+  description: Accounts left alone, with the reason.
+  returned: always
+  type: list
+  elements: dict
+root_umask:
+  description: How root's shell startup files set the umask.
+  returned: always
+  type: dict
+"""
+
 import os
 import stat
 import subprocess
 
+from ansible.module_utils.assessor_passwd import parse_group, parse_passwd, parse_shadow
 from ansible.module_utils.basic import AnsibleModule
 
 NO_LOGIN = ("nologin", "false")
@@ -36,36 +140,6 @@ def read(path):
             return handle.read().decode("utf-8", "backslashreplace")
     except OSError:
         return None
-
-
-def parse_passwd(text):
-    users = []
-    for number, line in enumerate((text or "").splitlines(), 1):
-        parts = line.split(":")
-        if len(parts) >= 7:
-            users.append({"name": parts[0], "passwd": parts[1], "uid": parts[2],
-                          "gid": parts[3], "home": parts[5], "shell": parts[6],
-                          "line": number})
-    return users
-
-
-def parse_shadow(text):
-    fields = {}
-    for line in (text or "").splitlines():
-        parts = line.split(":")
-        if len(parts) >= 2:
-            fields.setdefault(parts[0], parts[1])
-    return fields
-
-
-def parse_group(text):
-    groups = []
-    for line in (text or "").splitlines():
-        parts = line.split(":")
-        if len(parts) >= 4:
-            members = [m for m in parts[3].split(",") if m]
-            groups.append({"name": parts[0], "gid": parts[2], "members": members})
-    return groups
 
 
 def valid_shells(text):

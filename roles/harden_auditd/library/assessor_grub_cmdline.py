@@ -11,11 +11,61 @@ is the role's next task, not this module's. Stdlib only: it runs on the target's
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_grub_cmdline
+short_description: Set kernel arguments in GRUB_CMDLINE_LINUX of /etc/default/grub,
+  one per control
+description:
+- 'update-grub writes GRUB_CMDLINE_LINUX onto every `linux` line of /boot/grub/grub.cfg
+  (recovery entries too), so that variable is where a boot argument belongs. An argument
+  already there with another value is replaced in place; a missing one is appended.
+  The file is recorded in the run''s backup manifest before it changes (created when
+  absent, which a rollback then deletes). Check mode and diff are honoured. Regenerating
+  grub.cfg is the role''s next task, not this module''s. Stdlib only: it runs on the
+  target''s python3.'
+options:
+  path:
+    description: The GRUB defaults file.
+    type: str
+    default: /etc/default/grub
+  args:
+    description: 'Kernel arguments to set: {name, value, control} or a harden item
+      {id, params, target}.'
+    type: list
+    elements: dict
+    required: true
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+  note:
+    description: Text shown after each changed argument (e.g. that a reboot is needed).
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after text of the file, for --diff.
+  returned: changed
+  type: dict
+"""
+
 import os
 import re
 import shlex
 
-from ansible.module_utils.assessor_state import backup_paths, replace_file
+from ansible.module_utils.assessor_state import backup_paths, read_text, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 VARIABLE = "GRUB_CMDLINE_LINUX"
@@ -35,7 +85,8 @@ def set_args(text, args):
     control}, or a harden item {id, params: {arg}, target} as the role passes them."""
     lines = text.splitlines()
     hits = [i for i, line in enumerate(lines) if ASSIGNMENT.match(line)]
-    words = current_words(ASSIGNMENT.match(lines[hits[-1]]).group(2)) if hits else []
+    last = ASSIGNMENT.match(lines[hits[-1]]) if hits else None
+    words = current_words(last.group(2)) if last else []
     changes = []
     for arg in args:
         name = arg.get("name") or arg["params"]["arg"]
@@ -77,7 +128,7 @@ def main():
     existed = os.path.exists(path)
     if existed and not os.path.isfile(path):
         module.fail_json(msg="%s exists and is not a regular file" % path)
-    text = open(path).read() if existed else ""
+    text = read_text(path) if existed else ""
     new_text, found = set_args(text, module.params["args"])
     note = module.params["note"].strip()
     changes = [{"control": c, "path": path, "before": b,

@@ -15,6 +15,87 @@ changes) and writes nothing in check mode. Stdlib only: it runs on the target's 
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_backup
+short_description: Record, before a harden role changes anything, what the host looked
+  like
+description:
+- 'One run keeps one directory on the host (`dir`, e.g. /var/backups/assessor/<run-id>):
+  `manifest.json` lists every path the run may change (existed or not, type, SHA-256,
+  mode, owner, group, link target) with a byte copy under `files/`, the installed
+  version of every package the run may remove, the live value of every sysctl it may
+  write and the enablement of every unit it may switch. The first record of a path
+  wins, so a second role touching the same file cannot overwrite the true "before".
+  `finalize` adds the state after the run, so a rollback can tell a later edit by
+  someone else from ours.'
+- 'Bookkeeping only: it never reports `changed` (a second harden run must report zero
+  changes) and writes nothing in check mode. Stdlib only: it runs on the target''s
+  python3.'
+options:
+  dir:
+    description: The run's backup directory on the host.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+  paths:
+    description: Paths (globs) the run may change.
+    type: list
+    elements: str
+    default: []
+  packages:
+    description: 'Packages the run may remove: their versions are recorded.'
+    type: list
+    elements: str
+    default: []
+  sysctl:
+    description: 'Kernel parameters the run may write: their live values are recorded.'
+    type: list
+    elements: str
+    default: []
+  units:
+    description: 'Units the run may switch: their enablement is recorded.'
+    type: list
+    elements: str
+    default: []
+  control:
+    description: The control these records belong to.
+    type: str
+    default: ''
+  controls:
+    description: The controls these records belong to (instead of control).
+    type: list
+    elements: str
+    default: []
+  reload:
+    description: Service to reload when these paths are restored.
+    type: str
+    default: ''
+  finalize:
+    description: Record the state after the run, so rollback can tell a later edit
+      from ours.
+    type: bool
+    default: false
+"""
+
+RETURN = r"""
+manifest:
+  description: The run's backup manifest as it stands now.
+  returned: always
+  type: dict
+recorded:
+  description: Paths recorded by this call (first record wins).
+  returned: always
+  type: list
+  elements: str
+check_mode:
+  description: True when nothing was recorded because of check mode.
+  returned: check mode
+  type: bool
+"""
+
 import subprocess
 import time
 
@@ -26,6 +107,7 @@ from ansible.module_utils.assessor_state import (
     state_of,
 )
 from ansible.module_utils.basic import AnsibleModule
+
 
 def installed_version(package):
     proc = subprocess.run(

@@ -10,6 +10,45 @@ are honoured. Stdlib only: it runs on the target's python3.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_perms
+short_description: Tighten mode and ownership of the paths a glob names, never loosen
+  them
+description:
+- 'The new mode is the current one with every bit outside `max_mode` cleared, so a
+  file already stricter than the control asks stays as it is (the `file` module would
+  set the mode exactly and could open it up). The owner becomes `owner` when it differs;
+  the group becomes the first of `group` when the current one is not among them. Check
+  mode and diff are honoured. Stdlib only: it runs on the target''s python3.'
+options:
+  specs:
+    description: Paths (globs) with owner, group, max_mode and types to tighten.
+    type: list
+    elements: dict
+    required: true
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after text of the file, for --diff.
+  returned: changed
+  type: dict
+"""
+
 import fnmatch
 import glob
 import grp

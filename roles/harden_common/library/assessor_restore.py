@@ -12,6 +12,62 @@ Stdlib only: it runs on the target's python3.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_restore
+short_description: Put back what `assessor_backup` recorded for one harden run, byte
+  for byte
+description:
+- 'For each recorded path: if it is as it was before the run, nothing to do; if it
+  is as the run left it (or the run''s "after" is unknown), restore it: the saved
+  bytes, mode, owner and group, the old link target, or delete it when it did not
+  exist before. A path edited by someone else since the run is a conflict and is left
+  alone unless `force`. Live sysctl values and unit enablement are restored the same
+  way; removed packages cannot be put back byte for byte, so they are returned as
+  `packages_not_restored` with their versions. Stdlib only: it runs on the target''s
+  python3.'
+options:
+  dir:
+    description: The harden run's backup directory on the host.
+    type: str
+    required: true
+  force:
+    description: Also restore paths someone changed after the run.
+    type: bool
+    default: false
+  sysctl_pattern:
+    description: Only kernel parameters matching this pattern are written back live.
+    type: str
+    default: .*
+"""
+
+RETURN = r"""
+actions:
+  description: 'What was restored: path, action and controls.'
+  returned: always
+  type: list
+  elements: dict
+conflicts:
+  description: Paths changed after the run and left alone, with why.
+  returned: always
+  type: list
+  elements: dict
+reloads:
+  description: Services to reload after validation.
+  returned: always
+  type: list
+  elements: str
+errors:
+  description: What could not be restored.
+  returned: always
+  type: list
+  elements: str
+packages_not_restored:
+  description: Packages the run removed, with the versions to reinstall.
+  returned: always
+  type: list
+  elements: dict
+"""
+
 import json
 import os
 import re

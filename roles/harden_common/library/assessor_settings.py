@@ -13,13 +13,106 @@ place. Check mode and diff are honoured. Stdlib only: it runs on the target's py
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_settings
+short_description: Set several `key value` lines in one configuration file in one
+  module run
+description:
+- 'Each setting carries the control it implements, so the result says per control
+  which line changed (`changes`), besides the whole file''s diff. A key''s live lines
+  (optionally inside one `[section]`) are replaced by the wanted line at the first
+  one''s place; other live lines for the same key are removed, so neither "first wins"
+  nor "last wins" parsers can read an old value; a missing key is appended (to its
+  section, created if needed). Before the file is replaced it is recorded in the run''s
+  backup manifest, the new text is validated with `validate` (a command with %s, e.g.
+  `sshd -t -f %s`) and then renamed into place. Check mode and diff are honoured.
+  Stdlib only: it runs on the target''s python3.'
+options:
+  path:
+    description: The configuration file.
+    type: str
+    required: true
+  settings:
+    description: 'Settings to place: {control, key, value} or {control, line}.'
+    type: list
+    elements: dict
+    default: []
+  content:
+    description: The whole file's content instead of settings.
+    type: str
+  control:
+    description: The control that content implements.
+    type: str
+    default: ''
+  separator:
+    description: Between key and value.
+    type: str
+    default: ' '
+  section:
+    description: INI section the settings belong in.
+    type: str
+  comment:
+    description: Comment prefix of the file.
+    type: str
+    default: '#'
+  ignore_case:
+    description: Match keys without regard to case.
+    type: bool
+    default: false
+  mode:
+    description: Mode of a file created.
+    type: str
+    default: '0644'
+  owner:
+    description: Owner of a file created.
+    type: str
+    default: root
+  group:
+    description: Group of a file created.
+    type: str
+    default: root
+  validate:
+    description: Command to check the new file with, %s standing for its path, before
+      it takes effect.
+    type: str
+  header:
+    description: First lines of a file created.
+    type: str
+    default: ''
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+  reload:
+    description: Service to reload when this file is restored by rollback.
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after text of the file, for --diff.
+  returned: changed
+  type: dict
+"""
+
 import grp
 import os
 import pwd
 import re
 import subprocess
 
-from ansible.module_utils.assessor_state import backup_paths, replace_file
+from ansible.module_utils.assessor_state import backup_paths, read_text, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -54,7 +147,7 @@ def apply(lines, setting, separator, ignore_case, section, comment):
         out[hits[0]] = wanted
         return out, old, True, wanted
     if section is None:
-        return lines + [wanted], None, True, wanted
+        return [*lines, wanted], None, True, wanted
     header = [i for i, line in enumerate(lines) if line.strip() == "[%s]" % section]
     if not header:
         head = ["", "[%s]" % section] if lines else ["[%s]" % section]
@@ -64,7 +157,7 @@ def apply(lines, setting, separator, ignore_case, section, comment):
         end += 1
     while end > header[0] + 1 and not lines[end - 1].strip():
         end -= 1
-    return lines[:end] + [wanted] + lines[end:], None, True, wanted
+    return [*lines[:end], wanted, *lines[end:]], None, True, wanted
 
 
 def main():
@@ -94,7 +187,7 @@ def main():
     existed = os.path.exists(path)
     if existed and not os.path.isfile(path):
         module.fail_json(msg="%s exists and is not a regular file" % path)
-    text = open(path).read() if existed else p["header"]
+    text = read_text(path) if existed else p["header"]
     lines = text.splitlines()
     changes = []
     for setting in p["settings"]:
@@ -110,8 +203,8 @@ def main():
             changes = [{"control": p["control"], "before": "(%d lines)" % len(lines)
                         if existed else "(absent)", "after": "(%d lines)" % len(
                             new_text.splitlines())}]
-    changed = new_text != (open(path).read() if existed else "")
-    diff = {"before": open(path).read() if existed else "", "after": new_text,
+    changed = new_text != (read_text(path) if existed else "")
+    diff = {"before": read_text(path) if existed else "", "after": new_text,
             "before_header": path, "after_header": path}
     if not changed or module.check_mode:
         module.exit_json(changed=changed, changes=changes, diff=diff if changed else {})

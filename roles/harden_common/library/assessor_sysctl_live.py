@@ -11,6 +11,52 @@ why. Check mode reports what would change. Stdlib only.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_sysctl_live
+short_description: Set running kernel parameters in one module run, recording the
+  old values first
+description:
+- 'Only keys matching `pattern` are touched: where PID 1 is not an init system the
+  assessor passes `^net\.`, because the kernel''s global parameters belong to the
+  machine, not to the container. And only keys the running kernel lets this host write:
+  in a container (the lab among them) /proc/sys is read-only but for net.*, and a
+  kernel without Yama has no kernel.yama.*; those stay persisted for the next boot
+  and are listed in `not_live` with why. Check mode reports what would change. Stdlib
+  only.'
+options:
+  settings:
+    description: 'Kernel parameters to set live: {control, key, value}.'
+    type: list
+    elements: dict
+    required: true
+  pattern:
+    description: Only keys matching this pattern are written.
+    type: str
+    default: .*
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+not_live:
+  description: 'Keys left to the next boot, each with why: {key, why}.'
+  returned: always
+  type: list
+  elements: dict
+"""
+
 import os
 import re
 

@@ -17,7 +17,15 @@ import stat
 import tempfile
 import time
 
+from ansible.module_utils.assessor_names import name_of
+
 MANIFEST = "manifest.json"
+
+
+def read_text(path: str) -> str:
+    """A file's whole text, closed at once (a module may read the same file again)."""
+    with open(path) as handle:
+        return handle.read()
 
 
 def state_of(path):
@@ -43,13 +51,6 @@ def state_of(path):
     else:
         entry.update(type="other")
     return entry
-
-
-def name_of(lookup, number):
-    try:
-        return lookup(number)[0]
-    except KeyError:
-        return str(number)
 
 
 def sha256_of(path):

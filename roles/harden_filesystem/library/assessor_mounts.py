@@ -14,10 +14,62 @@ Check mode and diff are honoured. Stdlib only: it runs on the target's python3.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_mounts
+short_description: Give /tmp, /dev/shm and /var/tmp mounts of their own with nodev,
+  nosuid and noexec
+description:
+- 'Per path, from the selected controls (separate_mount, mount_option): its /etc/fstab
+  entry gets the missing options (the opposite option, e.g. `exec`, is dropped), or,
+  with no entry, one is appended from the role''s template (tmpfs, or a bind mount
+  of the directory onto itself, which keeps its files). fstab is recorded in the run''s
+  backup manifest before it changes. Then the live mount table is made to match: a
+  path that is not a mount point is mounted from fstab, a mounted one is remounted
+  with the missing options, and the result is read back from /proc/self/mounts. A
+  rollback restores fstab; the live mounts stay until the next boot (unmounting a
+  tmpfs /tmp would drop what is in it). Check mode and diff are honoured. Stdlib only:
+  it runs on the target''s python3.'
+options:
+  fstab:
+    description: The fstab file.
+    type: str
+    default: /etc/fstab
+  items:
+    description: The selected separate_mount and mount_option controls per path.
+    type: list
+    elements: dict
+    required: true
+  templates:
+    description: fstab entries to add for paths that have none, by mount point.
+    type: dict
+    default: {}
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after text of the file, for --diff.
+  returned: changed
+  type: dict
+"""
+
 import os
 import subprocess
 
-from ansible.module_utils.assessor_state import backup_paths, replace_file
+from ansible.module_utils.assessor_state import backup_paths, read_text, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
 HARDENING = ("nodev", "nosuid", "noexec")
@@ -141,7 +193,7 @@ def main():
     )
     p = module.params
     fstab = p["fstab"]
-    text = open(fstab).read() if os.path.exists(fstab) else ""
+    text = read_text(fstab) if os.path.exists(fstab) else ""
     wants = wants_of(p["items"])
     templates = {norm(k): v for k, v in p["templates"].items()}
     try:

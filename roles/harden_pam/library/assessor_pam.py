@@ -24,21 +24,90 @@ Stdlib only: it runs on the target's python3.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: assessor_pam
+short_description: Put PAM modules in their stacks and set their arguments, in one
+  module run per host
+description:
+- 'Items are the selected `pam_module` / `pam_option` controls that fail on the host,
+  as the assessor planned them (id, params = the tailored check, target). Three steps,
+  in order:'
+- '1. A module missing from a common-* stack is added the Debian way: the role''s
+  pam-auth-update profile for it is written to /usr/share/pam-configs and enabled
+  with `pam-auth-update --enable`, which orders the stack by priority and fixes every
+  jump. pam-auth-update refuses to touch common-* files edited by hand; then this
+  module stops with that message (nothing changed) unless `force_update` lets pam-auth-update
+  rewrite them. A module missing from another service (su) gets the item''s `insert`
+  line. 2. Arguments: `args_none` removed, `args_all` added, `args_one_of` given the
+  role''s value; an option a stack line sets as an argument is set there (arguments
+  beat files). 3. Options no line sets go to the module''s configuration file when
+  the host has it (faillock.conf, pwquality.conf; pwhistory.conf only from Linux-PAM
+  1.5.3), else become arguments on the module''s lines.'
+- 'Every file is recorded in the run''s backup manifest before it changes, including
+  pam-auth-update''s state in /var/lib/pam, so a rollback is byte for byte. Check
+  mode changes nothing and previews the same steps (pam-auth-update itself is not
+  run). Stdlib only: it runs on the target''s python3.'
+options:
+  items:
+    description: The failing pam_module and pam_option controls, as the role passes
+      them.
+    type: list
+    elements: dict
+    default: []
+  profiles:
+    description: pam-auth-update profiles to write, by name.
+    type: dict
+    default: {}
+  profile_dir:
+    description: Where pam-auth-update reads profiles.
+    type: str
+    default: /usr/share/pam-configs
+  force_update:
+    description: Pass --force to pam-auth-update.
+    type: bool
+    default: false
+  backup_dir:
+    description: Backup directory of this harden run on the host; the changed files
+      are recorded there first.
+    type: str
+    required: true
+  run_id:
+    description: The harden run's id, recorded with each backup.
+    type: str
+    default: ''
+"""
+
+RETURN = r"""
+changes:
+  description: 'One entry per changed setting: control, path, before and after.'
+  returned: always
+  type: list
+  elements: dict
+enabled:
+  description: pam-auth-update profiles enabled.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: Before and after text of each changed PAM file.
+  returned: changed
+  type: list
+  elements: dict
+"""
+
 import glob
 import os
 import subprocess
 
 from ansible.module_utils.assessor_pamfile import (
     Files,
-    arg_value,
-    has_arg,
     insert_line,
     module_lines,
-    service_path,
     set_args,
     set_conf,
     with_option,
 )
+from ansible.module_utils.assessor_pamsyntax import arg_value, has_arg, service_path
 from ansible.module_utils.assessor_state import backup_paths, replace_file
 from ansible.module_utils.basic import AnsibleModule
 
@@ -141,7 +210,7 @@ class Run:
         for path, _ in written:
             self.write(path, mode=0o644)
         command = ["pam-auth-update"] + (["--force"] if self.p["force_update"] else [])
-        command += ["--enable"] + self.enabled
+        command += ["--enable", *self.enabled]
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         try:
             proc = subprocess.run(command, capture_output=True, text=True, env=env,

@@ -1,8 +1,9 @@
 """PAM stack files and `key = value` configuration files, edited in memory line by line.
 
-Shared by the assessor_pam module. It reads a stack the way assessor/checks/pam.py judges
-it (comments, `\\` continuations, `[...]` controls, `@include` and include/substack), so
-the lines edited are exactly the lines judged. An argument edit keeps everything up to the
+Shared by the assessor_pam module. It reads a stack with the same reader as
+assessor/checks/pam.py (module_utils/assessor_pamsyntax: comments, `\\` continuations,
+`[...]` controls, `@include` and include/substack), so the lines edited are exactly the
+lines judged. An argument edit keeps everything up to the
 module name byte for byte: pam-auth-update recognises its own lines by that prefix and
 keeps such local argument changes when it later rewrites the common-* files.
 Stdlib only: it runs on the target's python3.
@@ -12,9 +13,14 @@ from __future__ import annotations
 
 import re
 
-PAM_DIR = "/etc/pam.d"
-TYPES = ("auth", "account", "password", "session")
-MAX_DEPTH = 8
+from ansible.module_utils.assessor_pamsyntax import (
+    MAX_DEPTH,
+    classify,
+    logical_lines,
+    service_path,
+    spans,
+    words_of,
+)
 
 
 class Files:
@@ -64,28 +70,6 @@ def read(path):
         return None
 
 
-def spans(code):
-    """(word, start, end) of each word; a `[...]` group (with `\\]` inside) is one word."""
-    out = []
-    i = 0
-    while i < len(code):
-        if code[i].isspace():
-            i += 1
-            continue
-        j = i
-        if code[i] == "[":
-            j = i + 1
-            while j < len(code) and code[j] != "]":
-                j += 2 if code[j] == "\\" else 1
-            j += 1
-        else:
-            while j < len(code) and not code[j].isspace():
-                j += 1
-        out.append((code[i:j], i, j))
-        i = j
-    return out
-
-
 class Entry:
     """One logical line of a stack file: a module line or an include."""
 
@@ -108,34 +92,14 @@ class Entry:
 
 def entries(lines, path):
     out = []
-    pending, first = [], 0
-    for number, raw in enumerate(lines):
-        code = raw.split("#", 1)[0]
-        if not pending:
-            first = number
-        if "#" not in raw and code.rstrip().endswith("\\"):
-            pending.append(code.rstrip()[:-1])
+    for first, last, joined in logical_lines(lines):
+        words = words_of(joined)
+        kind = classify(words)
+        if kind is None:
             continue
-        pending.append(code)
-        joined = " ".join(pending).strip()
-        pending = []
-        if joined:
-            out.append(parse(path, first, number, [w for w, _, _ in spans(joined)]))
-    return [e for e in out if e is not None]
-
-
-def parse(path, first, last, words):
-    if words[0] == "@include" and len(words) > 1:
-        return Entry(path, first, last, words, (words[1], None))
-    if len(words) < 3 or words[0].lower().lstrip("-") not in TYPES:
-        return None
-    if words[1].lower() in ("include", "substack"):
-        return Entry(path, first, last, words, (words[2], words[0].lower().lstrip("-")))
-    return Entry(path, first, last, words)
-
-
-def service_path(service):
-    return service if service.startswith("/") else f"{PAM_DIR}/{service}"
+        include = (kind[1], kind[2]) if kind[0] == "include" else None
+        out.append(Entry(path, first, last, words, include))
+    return out
 
 
 def stack(files, service, type_, depth=0):
@@ -171,22 +135,6 @@ def set_args(files, entry, args):
         new = "\t".join(entry.words[:3]) + (" " + " ".join(args) if args else "")
     lines[entry.first:entry.last + 1] = [new]
     return "\n".join(old), new
-
-
-def has_arg(args, wanted):
-    """`remember` matches `remember=5`; `group=wheel` must match exactly."""
-    if "=" in wanted:
-        return wanted in args
-    return any(a == wanted or a.startswith(wanted + "=") for a in args)
-
-
-def arg_value(args, option):
-    found = None
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        if key == option:
-            found = value if sep else "true"
-    return found
 
 
 def with_option(args, option, value):

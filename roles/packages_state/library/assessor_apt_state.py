@@ -14,9 +14,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: assessor_apt_state
 short_description: Read dpkg/apt state for the assessor's advisories (read-only)
+description:
+- 'One run per host answers everything exposure and patching need: the installed binaries
+  built from the advisories'' source packages (with their source versions), hold flags,
+  what the configured repositories offer (`apt-cache policy`/`show`), whether dpkg
+  is locked or half-way through a change, free disk, and after patching the processes
+  still mapping deleted libraries and /var/run/reboot-required. Standard library only;
+  it runs on the managed host''s own Python 3 and never changes the host.'
 options:
   sources:
-    description: Source package names the advisories name; their installed binaries are returned.
+    description: Source package names the advisories name; their installed binaries
+      are returned.
     type: list
     elements: str
     default: []
@@ -26,7 +34,8 @@ options:
     elements: str
     default: []
   inventory:
-    description: Also return every installed package with its version (before/after evidence).
+    description: Also return every installed package with its version (before/after
+      evidence).
     type: bool
     default: false
   security:
@@ -38,9 +47,19 @@ options:
     type: bool
     default: false
   min_free_mb:
-    description: Free space below this in /var/cache/apt/archives or / is a pre-check error.
+    description: Free space below this in /var/cache/apt/archives or / is a pre-check
+      error.
     type: int
     default: 200
+"""
+
+RETURN = r"""
+state:
+  description: Installed packages of the sources and binaries asked for, apt's candidates, holds,
+    dpkg locks, free disk, facts, and on request inventory, security upgrades, processes on deleted
+    libraries and reboot-required.
+  returned: always
+  type: dict
 """
 
 import errno
@@ -50,65 +69,40 @@ import re
 import socket
 import subprocess
 
+from ansible.module_utils.assessor_apt_policy import parse_policy
+from ansible.module_utils.assessor_apt_processes import deleted_library_users
+from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas, status_words
+from ansible.module_utils.assessor_osrelease import read_os_release
 from ansible.module_utils.basic import AnsibleModule
 
-STATUS_FILE = "/var/lib/dpkg/status"
 LOCKS = ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock")
 UPDATES_DIR = "/var/lib/dpkg/updates"
 REBOOT_FILE = "/var/run/reboot-required"
 COMMAND_TIMEOUT = 120
 SETTLED = ("installed", "config-files", "not-installed")
-# Units whose restart would cut the host off or end sessions: never restarted for the user.
-NEVER_RESTART = re.compile(
-    r"^(dbus|dbus-broker|systemd-.*|user@.*|getty@.*|serial-getty@.*|gdm|lightdm|sddm"
-    r"|display-manager|NetworkManager|networking|polkit)\.service$"
-)
 APT_ENV = {"LANG": "C", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 
 
 def command(args):
     env = dict(os.environ, **APT_ENV)
     proc = subprocess.run(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        args, capture_output=True, env=env,
         timeout=COMMAND_TIMEOUT, check=False,
     )
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode(
         "utf-8", "replace")
 
 
-def stanzas(text):
-    """RFC 822 style records as dicts (continuation lines dropped: none of ours need them)."""
-    for block in text.split("\n\n"):
-        fields = {}
-        for line in block.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        if fields.get("Package"):
-            yield fields
-
-
-def source_of(fields):
-    """(source name, source version): `Source: name (version)` when they differ from the binary's."""
-    name = fields["Package"]
-    version = fields.get("Version", "")
-    source = fields.get("Source", "")
-    if source:
-        match = re.match(r"^(\S+)(?:\s+\((\S+)\))?", source)
-        if match:
-            name = match.group(1)
-            version = match.group(2) or version
-    return name, version
-
-
 def read_status():
     with open(STATUS_FILE, "rb") as handle:
-        text = handle.read().decode("utf-8", "replace")
+        return status_of(handle.read().decode("utf-8", "replace"))
+
+
+def status_of(status_text):
+    """Per package (`name:arch` for a second architecture) what dpkg wants and has."""
     packages = {}
-    for fields in stanzas(text):
-        words = fields.get("Status", "").split()
-        want, eflag, state = (words + ["", "", ""])[:3]
+    for fields in stanzas(status_text):
+        want, eflag, state = status_words(fields.get("Status", ""))
         source, source_version = source_of(fields)
         entry = {
             "version": fields.get("Version", ""),
@@ -157,41 +151,6 @@ def disk_free():
     return free
 
 
-def parse_policy(text):
-    """`apt-cache policy PKG...` -> {pkg: {installed, candidate, versions: [{version, pin, origins}]}}."""
-    result = {}
-    current = None
-    version = None
-    for line in text.splitlines():
-        if line and not line.startswith(" ") and line.endswith(":"):
-            current = {"installed": "", "candidate": "", "versions": []}
-            result[line[:-1]] = current
-            version = None
-            continue
-        if current is None:
-            continue
-        stripped = line.strip()
-        if stripped.startswith("Installed:"):
-            current["installed"] = clean(stripped.split(":", 1)[1])
-        elif stripped.startswith("Candidate:"):
-            current["candidate"] = clean(stripped.split(":", 1)[1])
-        elif stripped == "Version table:":
-            continue
-        else:
-            match = re.match(r"^ (\*\*\*| {3}) (\S+) (-?\d+)$", line)
-            if match:
-                version = {"version": match.group(2), "pin": int(match.group(3)), "origins": []}
-                current["versions"].append(version)
-            elif version is not None and re.match(r"^\s+-?\d+ ", line):
-                version["origins"].append(stripped.split(" ", 1)[1])
-    return result
-
-
-def clean(value):
-    value = value.strip()
-    return "" if value == "(none)" else value
-
-
 def available_sources(binaries):
     """Source name and version of every version apt knows of these binaries."""
     if not binaries:
@@ -226,56 +185,6 @@ def security_upgrades():
     return upgrades, ""
 
 
-def deleted_library_users():
-    """Processes still mapping a library file that was replaced or removed."""
-    users = []
-    systemd = os.path.isdir("/run/systemd/system")
-    for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
-        try:
-            with open("/proc/%s/maps" % pid, "rb") as handle:
-                maps = handle.read().decode("utf-8", "replace")
-            with open("/proc/%s/comm" % pid) as handle:
-                comm = handle.read().strip()
-        except OSError:
-            continue
-        files = sorted({
-            line.split(None, 5)[5][: -len(" (deleted)")]
-            for line in maps.splitlines()
-            if line.endswith(" (deleted)") and len(line.split(None, 5)) == 6
-            and ".so" in line.split(None, 5)[5] and not line.split(None, 5)[5].startswith(
-                ("/memfd:", "/dev/shm/", "/SYSV"))
-        })
-        if not files:
-            continue
-        unit = unit_of(pid)
-        if not systemd:
-            why = "no service manager on this host (PID 1 is not systemd): restart by hand"
-        elif not unit:
-            why = "not started by a systemd service: restart by hand"
-        elif NEVER_RESTART.match(unit):
-            why = "%s is never restarted automatically (sessions or the host's access)" % unit
-        else:
-            why = ""
-        users.append({
-            "pid": int(pid), "comm": comm, "unit": unit, "files": files,
-            "restartable": not why, "why_not": why,
-        })
-    return users
-
-
-def unit_of(pid):
-    try:
-        with open("/proc/%s/cgroup" % pid) as handle:
-            text = handle.read()
-    except OSError:
-        return ""
-    for line in text.splitlines():
-        path = line.split(":", 2)[-1]
-        if "/system.slice/" in path and path.endswith(".service"):
-            return path.rsplit("/", 1)[1]
-    return ""
-
-
 def reboot_state():
     required = os.path.exists(REBOOT_FILE)
     packages = []
@@ -289,15 +198,7 @@ def reboot_state():
 
 
 def os_release():
-    fields = {}
-    try:
-        with open("/etc/os-release") as handle:
-            for line in handle:
-                key, sep, value = line.strip().partition("=")
-                if sep:
-                    fields[key] = value.strip('"')
-    except OSError:
-        pass
+    fields = read_os_release()
     return {
         "hostname": socket.gethostname(),
         "os": fields.get("PRETTY_NAME", ""),

@@ -1,0 +1,55 @@
+"""systemd units: enabled, disabled, masked or not installed, read from the unit links."""
+
+from __future__ import annotations
+
+from assessor.checks.config import stat_entries
+from assessor.checks.core import Observation, Params, Snapshot, register, verdict
+
+# --- systemd units ------------------------------------------------------------------------
+
+UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+
+
+def unit_paths(unit: str) -> dict[str, list[str]]:
+    return {
+        "wants": [f"/etc/systemd/system/*.wants/{unit}"],
+        "files": [f"{d}/{unit}" for d in UNIT_DIRS],
+    }
+
+
+def unit_probes(params: Params) -> dict[str, list[str]]:
+    paths = unit_paths(str(params["unit"]))
+    return {"stat": paths["wants"] + paths["files"]}
+
+
+def unit_state(snapshot: Snapshot, unit: str) -> tuple[str, str]:
+    """(state, evidence): masked, enabled, disabled or not-installed, read from the links.
+
+    `systemctl enable` makes a link in a target's .wants directory; `mask` links the unit
+    name in /etc/systemd/system to /dev/null, which stat (following links) sees as a device.
+    """
+    paths = unit_paths(unit)
+    files = stat_entries(snapshot, paths["files"])
+    wants = [path for path, _ in stat_entries(snapshot, paths["wants"])]
+    masked = [p for p, info in files if p.startswith("/etc/") and info.get("type") == "other"]
+    if masked:
+        return "masked", f"{masked[0]} -> /dev/null"
+    if not files:
+        return "not-installed", f"no unit file {unit} in {', '.join(UNIT_DIRS)}"
+    if wants:
+        return "enabled", "wanted by " + ", ".join(wants)
+    return "disabled", f"unit file {files[0][0]}; no link in /etc/systemd/system/*.wants"
+
+
+@register("service_enabled", unit_probes, required=("unit",))
+def service_enabled(snapshot: Snapshot, params: Params) -> Observation:
+    unit = str(params["unit"])
+    state, evidence = unit_state(snapshot, unit)
+    return verdict(state == "enabled", "enabled", state, unit, evidence)
+
+
+@register("service_disabled", unit_probes, required=("unit",))
+def service_disabled(snapshot: Snapshot, params: Params) -> Observation:
+    unit = str(params["unit"])
+    state, evidence = unit_state(snapshot, unit)
+    return verdict(state != "enabled", "disabled, masked or not installed", state, unit, evidence)

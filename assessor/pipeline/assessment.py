@@ -1,0 +1,134 @@
+"""Assess: snapshot every host in one module run, evaluate, apply waivers, report."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from assessor import __version__
+from assessor.catalogue import (
+    Catalogue,
+    Control,
+    apply_tailoring,
+    load_catalogue,
+    load_tailoring,
+)
+from assessor.errors import ConfigError
+from assessor.evaluate import evaluate_host, plan_probes
+from assessor.inventory import InventoryHost, load_inventory
+from assessor.pipeline import HostsOptions
+from assessor.reports import write_all
+from assessor.reports.terminal import progress
+from assessor.results import HostResult, RunResult, Severity
+from assessor.rundir import ANSIBLE, host_dir, new_run_dir, now, write_text
+from assessor.runner import HostOutcome, run_playbook
+from assessor.tools import playbook
+from assessor.waivers import apply_waivers, load_waivers
+
+DEFAULT_PROFILE = "server-l1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssessOptions(HostsOptions):
+    forks: int = 10
+    profile: str | None = None
+    fail_on: Severity = Severity.LOW
+    catalogue: Path | None = None
+    tailoring: Path | None = None
+    waivers: Path | None = None
+
+
+def select_controls(options: AssessOptions) -> tuple[Catalogue, str, list[Control]]:
+    """The catalogue, the profile's name and its controls after any tailoring."""
+    catalogue = load_catalogue(options.catalogue)
+    if options.tailoring is None:
+        profile = options.profile or DEFAULT_PROFILE
+        return catalogue, profile, catalogue.profile(profile)
+    tailoring = load_tailoring(options.tailoring)
+    if options.profile and options.profile != tailoring.extends:
+        raise ConfigError(
+            f"{options.tailoring}: extends {tailoring.extends!r} but --profile is "
+            f"{options.profile!r}; drop --profile or make them agree"
+        )
+    return catalogue, tailoring.extends, apply_tailoring(catalogue, tailoring)
+
+
+def host_result(
+    host: InventoryHost, outcome: HostOutcome | None, controls: list[Control]
+) -> HostResult:
+    if outcome is None:
+        return HostResult(host.name, host.address, error="no result from Ansible for this host")
+    if not outcome.ok:
+        kind = "unreachable" if outcome.unreachable else "failed"
+        return HostResult(host.name, host.address, error=f"{kind}: {outcome.message}")
+    snapshot = outcome.result.get("snapshot")
+    if not isinstance(snapshot, dict):
+        return HostResult(host.name, host.address, error="collect module returned no snapshot")
+    return evaluate_host(host.name, host.address, controls, snapshot)
+
+
+def assess(options: AssessOptions, console: Console) -> RunResult:
+    """Assess the hosts into a new run directory under `options.out`; `console` shows
+    progress only (the caller prints the summary it wants)."""
+    # ansible-inventory is a second Python starting up: let it run while the catalogue loads
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        inventory = pool.submit(load_inventory, options.inventory, options.limit)
+        catalogue, profile, controls = select_controls(options)
+        waivers = load_waivers(options.waivers) if options.waivers else []
+        hosts = inventory.result()
+    today = datetime.now(UTC).date()
+    by_name = {h.name: h for h in hosts}
+    run_dir = new_run_dir(options.out)
+    started = now()
+    results: dict[str, HostResult] = {}
+
+    with progress(console) as bar:
+        task = bar.add_task("assessing", total=len(hosts), failures="")
+
+        def on_host(name: str, outcome: HostOutcome) -> None:
+            host = by_name.get(name) or InventoryHost(name, name, ())
+            assessed = host_result(host, outcome, controls)
+            result = apply_waivers(assessed, host.groups, waivers, today)
+            results[name] = result
+            checkpoint(run_dir, result)
+            failed = sum(1 for r in results.values() if r.failures_at_or_above(options.fail_on))
+            broken = sum(1 for r in results.values() if not r.assessed)
+            bar.update(
+                task, advance=1, failures=f"{failed} failing · {broken} not assessed"
+            )
+
+        run_playbook(
+            playbook("assess.yml"),
+            options.inventory,
+            run_dir / ANSIBLE,
+            extravars={"assessor_probes": plan_probes(controls)},
+            limit=options.limit,
+            forks=options.forks,
+            on_host=on_host,
+        )
+
+    ordered = [results.get(h.name) or host_result(h, None, controls) for h in hosts]
+    run = RunResult(
+        run_id=run_dir.name,
+        started=started,
+        finished=now(),
+        tool_version=__version__,
+        catalogue_version=catalogue.version,
+        profile=profile,
+        inventory=str(options.inventory),
+        hosts=ordered,
+        tailoring=str(options.tailoring or ""),
+        waivers=str(options.waivers or ""),
+    )
+    write_all(run, run_dir)
+    return run
+
+
+def checkpoint(run_dir: Path, result: HostResult) -> None:
+    """Keep each host's result as soon as it exists, so an interrupted run loses nothing."""
+    write_text(host_dir(run_dir, result.name) / "result.json", json.dumps(asdict(result)))
