@@ -36,7 +36,7 @@ $(BIN)/assessor: pyproject.toml
 venv: $(BIN)/assessor
 
 lint: venv
-	$(BIN)/ruff check assessor tests
+	$(BIN)/ruff check assessor tests roles bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -66,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(COMMANDS[args.command].run(args, console))
     except AssessorError as exc:
-        Console(stderr=True, highlight=False).print(f"assessor: {exc.message}", markup=False)
+        # one error, one line: never wrapped, so scripts and tests can grep it whole
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"assessor: {exc.message}", markup=False)
         return exc.exit_code
     except KeyboardInterrupt:
         Console(stderr=True).print("assessor: interrupted")
