@@ -12,7 +12,7 @@ LAB_NAME ?= demo
 DEMO_INVENTORY := inventories/lab/$(LAB_NAME).yml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: deps venv lint unit test demo demo-down clean
+.PHONY: deps venv lint unit test demo demo-advisory demo-down clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -52,6 +52,25 @@ demo: deps venv
 	  rc=$$?; echo "assess exit code $$rc (1 = some control failed, as a demo should show)"; \
 	  [ $$rc -le 1 ]
 	@echo "Stop the lab with: $(BIN)/assessor lab down --name $(LAB_NAME)"
+
+# An advisory, from exposed to patched to clean, on a 2-host lab with its own signed
+# repository: exposure (exit 1: exposed), patch --check (nothing changes), patch, exposure
+# again (exit 0). Each step prints where its reports are.
+ADVISORY_LAB := advdemo
+ADVISORY := inventories/example/cert-demo-bulletin.yaml
+demo-advisory: deps venv
+	$(BIN)/assessor lab down --name $(ADVISORY_LAB)
+	$(BIN)/assessor lab up --name $(ADVISORY_LAB) --hosts 2 --flavours weak
+	$(BIN)/assessor lab demo-repo --name $(ADVISORY_LAB)
+	$(BIN)/assessor exposure -i inventories/lab/$(ADVISORY_LAB).yml --advisories $(ADVISORY) \
+	  --out reports; [ $$? -eq 1 ]
+	$(BIN)/assessor patch -i inventories/lab/$(ADVISORY_LAB).yml --advisories $(ADVISORY) \
+	  --check --out reports; [ $$? -le 1 ]
+	$(BIN)/assessor patch -i inventories/lab/$(ADVISORY_LAB).yml --advisories $(ADVISORY) \
+	  --out reports
+	$(BIN)/assessor exposure -i inventories/lab/$(ADVISORY_LAB).yml --advisories $(ADVISORY) \
+	  --out reports
+	@echo "Stop the lab with: $(BIN)/assessor lab down --name $(ADVISORY_LAB)"
 
 demo-down: venv
 	$(BIN)/assessor lab down --name $(LAB_NAME)

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_advisory_options, print_report_path
+from assessor.commands.options import add_advisory_options, print_report_path, seconds
 from assessor.pipeline.packages import ExposureOptions, exit_code, exposure
 from assessor.reports.terminal import exposure_table
 
@@ -28,12 +28,18 @@ def add_parser(commands: Any) -> None:
         "--no-update-cache", action="store_true",
         help="judge against the package lists as they are (no apt-get update first)",
     )
+    parser.add_argument(
+        "--update-timeout", type=seconds, default=60, metavar="SECONDS",
+        help="how long each host's apt-get update may take (default 60); past it the "
+        "host is judged from the lists it has, and the findings say how old they are",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     options = ExposureOptions(
         inventory=args.inventory, advisories=args.advisories, out=args.out, limit=args.limit,
         forks=args.forks, update_cache=not args.no_update_cache,
+        update_timeout=args.update_timeout,
     )
     result = exposure(options, console)
     console.print(exposure_table(result))

@@ -27,7 +27,10 @@ def add_parser(commands: Any) -> None:
     up.add_argument("--inventory", type=Path, help="where to write the inventory")
     status = actions.add_parser("status", help="list lab hosts")
     down = actions.add_parser("down", help="stop and remove every lab host")
-    for sub in (up, status, down):
+    demo = actions.add_parser(
+        "demo-repo", help="serve the lab's signed apt repository to its hosts, with the "
+        "vulnerable assessor-demo installed (the advisory demo)")
+    for sub in (up, status, down, demo):
         sub.add_argument("--name", default="demo", help="lab name (default demo)")
 
 
@@ -39,6 +42,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         fleet.up(args.name, args.hosts, args.release, args.flavours, args.inventory, say)
     elif args.lab_command == "down":
         fleet.down(args.name, say)
+    elif args.lab_command == "demo-repo":
+        fleet.serve_demo_repo(args.name, say)
     else:
         show_status(args.name, console)
     return 0

@@ -18,6 +18,13 @@ def hosts_in_parallel(text: str) -> int:
     return value
 
 
+def seconds(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give whole seconds from 1 to 3600")
+    return value
+
+
 def wave_size(text: str) -> str:
     if not _SERIAL.match(text) or (text.endswith("%") and int(text[:-1]) > 100):
         raise argparse.ArgumentTypeError(

@@ -30,7 +30,7 @@ import yaml
 from assessor.atomic import write_text
 from assessor.catalogue import load_catalogue
 from assessor.errors import ConfigError
-from assessor.lab import network
+from assessor.lab import aptrepo, network
 from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
 from assessor.lab.machine import MachineProfile, machine_keys, module_names, read_machine
 from assessor.lab.rootfs import ensure_rootfs, needs_unified_cgroup
@@ -421,3 +421,19 @@ def status(name: str) -> tuple[LabState | None, list[HostStatus]]:
             boots=len(seen), booted_at=seen[-1]["started"] if seen else None,
         ))
     return state, rows
+
+
+def serve_demo_repo(name: str, say: Say = print) -> None:
+    """Give every host of a running lab the demo repository and the vulnerable package."""
+    require_root()
+    network.check_name(name)
+    state = read_state(name)
+    if state is None:
+        raise ConfigError(f"lab {name!r} is not up: run `assessor lab up --name {name}` first")
+    roots = {h.name: host_paths(state, h)["merged"] for h in state.hosts}
+    work = lab_dir(name) / "repo"
+    shutil.rmtree(work, ignore_errors=True)
+    aptrepo.serve_demo(roots, work)
+    say(f"lab {name!r}: {len(roots)} hosts use the signed repository {work} and run "
+        "assessor-demo 1.0-1, which inventories/example/cert-demo-bulletin.yaml says is "
+        "vulnerable")

@@ -32,10 +32,11 @@ POLICY_RC = """#!/bin/sh
 exit 101
 """
 # Units that cannot work in a container sharing the machine's kernel: the kernel's audit
-# subsystem is not namespaced (nspawn withholds CAP_AUDIT_CONTROL) and AppArmor needs
+# subsystem is not namespaced (nspawn withholds CAP_AUDIT_CONTROL; trixie loads the rules
+# in audit-rules.service of its own) and AppArmor needs
 # securityfs. A drop-in skips them in a container, as Debian's own units do for
 # timesyncd, so they stay enabled (as the baseline judges) and a boot has no failed unit.
-CONTAINER_SKIPPED_UNITS = ("auditd.service", "apparmor.service")
+CONTAINER_SKIPPED_UNITS = ("auditd.service", "audit-rules.service", "apparmor.service")
 # Units that would reach outside the lab (freshclam downloads ClamAV's databases from the
 # internet): masked, since lab hosts may talk only to this machine.
 MASKED_UNITS = ("clamav-freshclam.service", "clamav-freshclam-once.service",

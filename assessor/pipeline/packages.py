@@ -5,8 +5,10 @@ Shared by exposure (read once, judge) and patch (read, upgrade, read again, judg
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ def read_states(
     *,
     forks: int,
     update_cache: bool,
+    update_timeout: int = 60,
     extra: Mapping[str, Any] | None = None,
 ) -> list[HostState]:
     """One packages_state run over `hosts`: each host's state, or why there is none."""
@@ -62,6 +65,7 @@ def read_states(
             extravars={
                 **package_vars(advisories),
                 "assessor_update_cache": update_cache,
+                "assessor_update_timeout": update_timeout,
                 **(extra or {}),
             },
             limit=",".join(h.name for h in hosts), forks=forks, on_host=on_host,
@@ -97,7 +101,26 @@ def exposure_result(
         return HostResult(host.name, host.address, error=host_state.error)
     facts = {k: str(host_state.state.get("facts", {}).get(k, "")) for k in FACT_KEYS}
     findings = [to_finding(judge(a, host_state.state, blocked)) for a in advisories]
+    if note := lists_note(host_state.state.get("lists"), time.time()):
+        facts["package lists"] = note
+        findings = [replace(f, reason=f"{f.reason} ({note})") for f in findings]
     return HostResult(host.name, host.address, facts=facts, findings=findings)
+
+
+def lists_note(lists: Mapping[str, Any] | None, at: float) -> str:
+    """A warning for findings judged from package lists that were not refreshed now.
+
+    Not an error: the verdict stands on the lists the host has, and says how old they are.
+    """
+    if not lists or lists.get("refreshed"):
+        return ""
+    updated = lists.get("updated")
+    if updated is None:
+        age = "no package lists on the host"
+    else:
+        when = datetime.fromtimestamp(float(updated), UTC).strftime("%Y-%m-%d %H:%M UTC")
+        age = f"package lists from {when}, {(at - float(updated)) / 3600:.0f} h old"
+    return f"{age}; {lists.get('refresh', 'not refreshed')}"
 
 
 def make_run(
@@ -127,6 +150,7 @@ def exit_code(run: RunResult) -> int:
 class ExposureOptions(HostsOptions):
     advisories: list[Path]
     update_cache: bool = True
+    update_timeout: int = 60
 
 
 def exposure(options: ExposureOptions, console: Console) -> RunResult:
@@ -138,6 +162,7 @@ def exposure(options: ExposureOptions, console: Console) -> RunResult:
     states = read_states(
         hosts, options.inventory, run_dir / ANSIBLE, advisories, console,
         forks=options.forks, update_cache=options.update_cache,
+        update_timeout=options.update_timeout,
     )
     results = [exposure_result(s, advisories) for s in states]
     result = make_run(run_dir.name, started, "exposure", options.inventory, advisories, results)

@@ -56,12 +56,14 @@ def assess(inventory: Path, out: Path, *extra: str) -> Run:
 
 
 @contextmanager
-def running_lab(name: str, count: int, flavours: str, inventory: Path) -> Iterator[fleet.LabState]:
+def running_lab(name: str, count: int, flavours: str, inventory: Path,
+                release: str = "bookworm") -> Iterator[fleet.LabState]:
     """A fresh lab for one test module: leftovers of an interrupted run removed first."""
     if os.geteuid() != 0:
         pytest.fail("integration tests need root for the lab (run `make test` as root)")
     fleet.down(name, say=lambda _: None)
-    state = fleet.up(name, count, flavours=flavours, inventory=inventory, say=lambda _: None)
+    state = fleet.up(name, count, release=release, flavours=flavours, inventory=inventory,
+                     say=lambda _: None)
     try:
         yield state
     finally:

@@ -1,6 +1,6 @@
 """Advisories against a real apt repository on real lab hosts: exposure, --check, patching.
 
-Three weak hosts get a signed local repository (tests/integration/aptrepo.py) as their
+Three weak hosts get a signed local repository (assessor/lab/aptrepo.py) as their
 only source and the vulnerable assessor-demo 1.0-1 installed:
   weak-01  dpkg left half-way (assessor-extra half-configured): pre-checks must refuse it;
   weak-02  assessor-demo and its library held (apt-mark hold): blocked, never touched;
@@ -15,12 +15,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import aptrepo
 import pytest
 from junitparser import Error, Failure, JUnitXml
 from labrun import Run, run_cli
 
-from assessor.lab import fleet
+from assessor.lab import aptrepo, fleet
 from assessor.rundir import host_dir
 
 LAB = os.environ.get("ASSESSOR_ADV_LAB", "iadv")

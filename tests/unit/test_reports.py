@@ -288,3 +288,27 @@ def test_host_slugs_never_collide() -> None:
     assert len(set(slugs)) == len(names)
     assert host_slug("web-01.example.org") == "web-01.example.org"
     assert all("/" not in s and not s.startswith(".") for s in slugs)
+
+
+@pytest.mark.parametrize("width", [60, 80, 200])
+def test_exposure_summary_never_cuts_a_version_or_a_host(width: int) -> None:
+    """Issue: the summary cut versions ("2.36-9+deb…"), the one thing an operator reads."""
+    from rich.console import Console
+
+    from assessor.reports.terminal import exposure_table
+    from assessor.results import Finding, HostResult, RunResult, Severity, Status
+
+    finding = Finding(
+        control_id="DSA-5514-1", title="glibc", section="advisories", severity=Severity.HIGH,
+        status=Status.FAIL, reason="exposed: the installed version is older than the fix " * 2,
+        expected="libc6 >= 2.36-9+deb12u3", evidence="",
+        observed="libc6 2.36-9+deb12u1 (source glibc 2.36-9+deb12u1)")
+    run = RunResult(run_id="r", started="", finished="", tool_version="", catalogue_version="",
+                    profile="exposure", inventory="",
+                    hosts=[HostResult("hardened-01.example.org", "192.0.2.1", findings=[finding])])
+    console = Console(width=width, record=True)
+    console.print(exposure_table(run))
+    words = console.export_text().split()
+    assert "…" not in console.export_text()
+    for token in ("2.36-9+deb12u1", "2.36-9+deb12u3", "hardened-01.example.org", "DSA-5514-1"):
+        assert any(token in w for w in words), (width, token)

@@ -51,6 +51,18 @@ options:
       error.
     type: int
     default: 200
+  refresh_rc:
+    description: Exit code of the `apt-get update` the role ran just before (124 when its
+      timeout ended it); omitted when no refresh was asked for.
+    type: int
+  refresh_error:
+    description: The end of that refresh's error output, for the findings.
+    type: str
+    default: ''
+  refresh_timeout:
+    description: The refresh's time limit in seconds, for the findings.
+    type: int
+    default: 0
 """
 
 RETURN = r"""
@@ -232,6 +244,32 @@ def prechecks(packages, locks, free, min_free_mb):
     return errors, pending
 
 
+LISTS_DIR = "/var/lib/apt/lists"
+TIMED_OUT = 124  # timeout(1)'s exit code when it ended the command
+
+
+def lists_state(rc, error, timeout):
+    """How fresh the package lists the candidates come from are, and why if not refreshed."""
+    newest = None
+    try:
+        for name in os.listdir(LISTS_DIR):
+            if name.endswith(("Release", "Packages", "Packages.lz4", "Packages.xz")):
+                mtime = os.stat(os.path.join(LISTS_DIR, name)).st_mtime
+                newest = mtime if newest is None else max(newest, mtime)
+    except OSError:
+        pass
+    if rc is None:
+        refresh = "not refreshed: this run did not ask to (--no-update-cache, --check)"
+    elif rc == 0:
+        refresh = "refreshed"
+    elif rc == TIMED_OUT:
+        refresh = "not refreshed: apt-get update did not finish within %d s" % timeout
+    else:
+        last = [line for line in error.splitlines() if line.strip()][-1:] or [""]
+        refresh = "not refreshed: apt-get update failed (exit %d) %s" % (rc, last[0][:200])
+    return {"updated": newest, "refresh": refresh, "refreshed": rc == 0}
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -241,6 +279,9 @@ def main():
             "security": {"type": "bool", "default": False},
             "processes": {"type": "bool", "default": False},
             "min_free_mb": {"type": "int", "default": 200},
+            "refresh_rc": {"type": "int"},
+            "refresh_error": {"type": "str", "default": ""},
+            "refresh_timeout": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
     )
@@ -276,6 +317,8 @@ def main():
         "disk_free_mb": free,
         "precheck_errors": errors,
         "reboot": reboot_state(),
+        "lists": lists_state(params["refresh_rc"], params["refresh_error"],
+                             params["refresh_timeout"]),
     }
     if params["inventory"]:
         result["inventory"] = {

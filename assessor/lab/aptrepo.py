@@ -1,4 +1,5 @@
-"""A small signed Debian repository for the lab tests, and the hosts' side of it.
+"""A small signed Debian repository for the lab (its tests and its advisory demo), and the
+hosts' side of it.
 
 Real packages built with dpkg-deb, indexed with apt-ftparchive, signed with a throwaway
 gpg key, served to lab hosts as `file:/srv/repo` inside their root (an internal mirror,
@@ -21,6 +22,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from assessor.errors import ConfigError
 
 TIMEOUT = 180
 LIBRARY = "/usr/lib/assessor-demo/libassessor-demo.so.1"
@@ -75,7 +78,7 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        raise ConfigError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return proc.stdout
 
 
@@ -213,3 +216,17 @@ def installed(root: Path) -> dict[str, str]:
         if "Package" in fields and fields.get("Status", "").endswith(" installed"):
             versions[fields["Package"]] = fields.get("Version", "")
     return versions
+
+
+def serve_demo(root_of_host: dict[str, Path], work: Path) -> Repo:
+    """The advisory demo: every host gets the repository and the vulnerable assessor-demo.
+
+    What `make demo-advisory` shows a newcomer: exposure finds the hosts exposed to the
+    bulletin in inventories/example/, patch --check says what it would do, patch fixes it
+    from this repository, and exposure is clean again.
+    """
+    repo = build_repo(work)
+    for root in root_of_host.values():
+        serve_to_host(root, repo)
+        install_vulnerable(root)
+    return repo
