@@ -193,7 +193,8 @@ def test_conf_dirs_record_what_they_could_not_read(snapshot_module: ModuleType,
     (etc / "20-big.conf").write_text("x" * (snapshot_module.MAX_FILE_BYTES + 10))
     for n in range(3):
         (etc / f"3{n}-many.conf").write_text("a.b = 1\n")
-    monkeypatch.setattr(snapshot_module, "MAX_CONF_FILES", 4)
+    # the limit lives with read_conf_dirs (module_utils), wherever the module imports it from
+    monkeypatch.setitem(snapshot_module.read_conf_dirs.__globals__, "MAX_CONF_FILES", 4)
     probe = snapshot_module.read_conf_dirs([str(etc)])
     problems = {p["path"]: p["problem"] for p in probe["problems"]}
     assert problems[str(etc / "10-dangling.conf")] == "unreadable: a dangling link"

@@ -45,7 +45,11 @@ from ansible.module_utils.assessor_dpkg import STATUS_FILE, source_of, stanzas
 from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.assessor_osrelease import OS_RELEASE, parse_os_release
 from ansible.module_utils.assessor_passwd import parse_group, parse_passwd, parse_shadow
-from ansible.module_utils.assessor_probe_io import COMMAND_TIMEOUT, MAX_FILE_BYTES, read_text
+from ansible.module_utils.assessor_probe_conf import (
+    probe_modules,
+    probe_sysctl_files,
+)
+from ansible.module_utils.assessor_probe_io import COMMAND_TIMEOUT, read_text
 from ansible.module_utils.assessor_probe_mounts import probe_mounts
 from ansible.module_utils.assessor_probe_nft import (
     probe_nft_config,
@@ -243,85 +247,6 @@ def read_groups():
     except OSError as exc:
         return {"group_error": "%s: %s" % (type(exc).__name__, exc)}
     return {"groups": parse_group(text)}
-
-
-# --- configuration directories (sysctl.d, modprobe.d): every file, judged by the assessor ---
-
-SYSCTL_DIRS = (
-    "/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
-    "/lib/sysctl.d",
-)
-MODPROBE_DIRS = (
-    "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-    "/lib/modprobe.d",
-)
-MAX_CONF_FILES = 500
-
-
-def read_conf_dirs(dirs, extra=()):
-    """Every *.conf of the dirs (plus extra files) as {path: content}; the check orders them.
-
-    What could not be read whole is listed in `problems` (unreadable, truncated, or past
-    MAX_CONF_FILES), so a verdict built on these files can say what it did not see.
-    """
-    files = {}
-    problems = []
-    paths = []
-    for directory in dirs:
-        try:
-            names = sorted(os.listdir(directory))
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            problems.append({"path": directory, "problem": "unreadable: " + exc.strerror})
-            continue
-        paths.extend(os.path.join(directory, n) for n in names if n.endswith(".conf"))
-    for path in paths[MAX_CONF_FILES:]:
-        problems.append({"path": path, "problem": "not read: over %d files" % MAX_CONF_FILES})
-    for path in paths[:MAX_CONF_FILES] + list(extra):
-        try:
-            files[path], truncated = read_text(path)
-        except FileNotFoundError:
-            if path not in extra:
-                problems.append({"path": path, "problem": "unreadable: a dangling link"})
-            continue
-        except OSError as exc:
-            problems.append({"path": path, "problem": "unreadable: " + exc.strerror})
-            continue
-        if truncated:
-            problems.append({"path": path,
-                             "problem": "truncated: read the first %d bytes" % MAX_FILE_BYTES})
-    return {"dirs": list(dirs), "files": files, "problems": problems}
-
-
-def booted_with_systemd():
-    """sd_booted(): /run/systemd/system exists only while systemd is PID 1."""
-    return os.path.isdir("/run/systemd/system")
-
-
-def probe_sysctl_files(_wanted):
-    result = read_conf_dirs(SYSCTL_DIRS, extra=("/etc/sysctl.conf",))
-    # which program applies these files at boot decides their order (see checks/kernel.py)
-    result["init"] = "systemd" if booted_with_systemd() else "other"
-    return result
-
-
-def probe_modules(names):
-    """Which modules are loaded or built in, and what modprobe's configuration says."""
-    try:
-        text, _ = read_text("/proc/modules")
-        loaded = sorted(line.split()[0] for line in text.splitlines() if line.strip())
-    except OSError:
-        loaded = None  # a kernel without module support: nothing can be loaded
-    try:
-        text, _ = read_text("/proc/filesystems")
-        filesystems = sorted(line.split()[-1] for line in text.splitlines() if line.strip())
-    except OSError:
-        filesystems = []
-    in_sys = [n for n in names if os.path.isdir("/sys/module/" + n.replace("-", "_"))]
-    result = read_conf_dirs(MODPROBE_DIRS)
-    result.update({"loaded": loaded, "filesystems": filesystems, "sys_module": in_sys})
-    return result
 
 
 def os_release():
