@@ -47,6 +47,7 @@ test: deps venv lint
 	$(BIN)/pytest -q --durations=10 tests
 
 demo: deps venv
+	$(BIN)/assessor lab down --name $(LAB_NAME)  # a second `make demo` starts afresh
 	$(BIN)/assessor lab up --name $(LAB_NAME) --hosts 3 --flavours weak,partial,hardened
 	$(BIN)/assessor assess -i $(DEMO_INVENTORY) --out reports; \
 	  rc=$$?; echo "assess exit code $$rc (1 = some control failed, as a demo should show)"; \
