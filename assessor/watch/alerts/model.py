@@ -7,6 +7,7 @@ cycle is the same alert (count and last_seen move) and never a second notificati
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,7 +20,7 @@ RESOLVED = "resolved"
 
 def alert_id(host: str, kind: str, subject: str) -> str:
     """Stable across cycles, controllers and stores: a hash of what the alert is about."""
-    digest = hashlib.sha256(f"{host}\x00{kind}\x00{subject}".encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([host, kind, subject]).encode()).hexdigest()
     return digest[:16]
 
 
