@@ -27,6 +27,7 @@ from assessor.commands import (
     patch,
     report,
     rollback,
+    watch,
 )
 from assessor.errors import AssessorError
 
@@ -41,6 +42,7 @@ COMMANDS = {
     "harden": harden,
     "rollback": rollback,
     "intel": intel,
+    "watch": watch,
 }
 
 

@@ -42,10 +42,12 @@ def test_alert_opens_once_renotifies_after_interval_and_resolves() -> None:
     saved, notes = reconcile(saved, [], T0 + timedelta(minutes=70), 3600, always)
     assert [n.event for n in notes] == ["resolved"] and saved[0].state == "resolved"
     assert notes[0].key != first_key
-    saved, notes = reconcile(saved, [], T0 + timedelta(minutes=80), 3600, always)
+    resolved = saved
+    saved, notes = reconcile(resolved, [], T0 + timedelta(minutes=80), 3600, always)
     assert saved == [] and notes == []  # resolved stays resolved, silently
-    saved, notes = reconcile(saved + [], [COND], T0 + timedelta(minutes=90), 3600, always)
-    assert [n.event for n in notes] == ["open"]
+    saved, notes = reconcile(resolved, [COND], T0 + timedelta(minutes=90), 3600, always)
+    # reopening is a new notification with a key never used before
+    assert [n.event for n in notes] == ["open"] and notes[0].key != first_key
 
 
 def test_an_unjudged_alert_is_not_resolved() -> None:
