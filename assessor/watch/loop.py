@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from assessor.errors import ConfigError
+from assessor.watch.board import write_board
 from assessor.watch.config import WatchConfig
 from assessor.watch.cycle import CycleReport, run_cycle, write_metrics
 from assessor.watch.store import open_store
@@ -50,6 +51,7 @@ def watch(config: WatchConfig, inventory: Path, out: Path, *, once: bool,
             started = time.monotonic()
             with cycle_lock(out / "watch.lock"):
                 report = run_cycle(config, inventory, out, store, last_duration)
+            write_board(out, store)
             if metrics is not None:
                 write_metrics(metrics, report, store)
             on_cycle(report)
