@@ -56,3 +56,28 @@ def test_watch_install_cli(tmp_path: Path) -> None:
     assert code == 0
     assert "--once" in (tmp_path / "u" / "assessor-watch-once.service").read_text()
     assert main(["watch", "-i", "x", "--config", str(tmp_path / "missing.yml")]) == 2
+
+
+def test_loop_runs_cycles_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    (tmp_path / "watch.yml").write_text("steps: []\ninterval: 1\n")
+    exe = str(Path(sys.executable).parent / "assessor")
+    proc = subprocess.Popen([exe, "watch", "-i", str(tmp_path / "inv"), "--config",
+                             str(tmp_path / "watch.yml"), "--out", str(tmp_path / "out"),
+                             "--metrics-textfile", str(tmp_path / "w.prom")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (tmp_path / "w.prom").exists():
+        time.sleep(0.1)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "cycle 1:" in out and "cycle 2:" in out
+    store = open_store(str(tmp_path / "watch.db"))
+    assert all(c["finished"] for c in store.cycles())  # no cycle left half-written
+    store.close()
+    assert (tmp_path / "out" / "watch" / "index.html").exists()
