@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -49,8 +50,11 @@ def watch(config: WatchConfig, inventory: Path, out: Path, *, once: bool,
     try:
         while not stop.is_set():
             started = time.monotonic()
-            with cycle_lock(out / "watch.lock"):
-                report = run_cycle(config, inventory, out, store, last_duration)
+            with cycle_lock(out / "watch.lock"), ThreadPoolExecutor(1) as worker:
+                # off the main thread, ansible-runner leaves our SIGTERM handler alone
+                # (it installs its own, for good, only from the main thread)
+                report = worker.submit(run_cycle, config, inventory, out, store,
+                                       last_duration).result()
             write_board(out, store)
             if metrics is not None:
                 write_metrics(metrics, report, store)
