@@ -29,6 +29,7 @@ from assessor.commands import (
     patch,
     report,
     rollback,
+    watch,
 )
 from assessor.errors import AssessorError
 
@@ -43,6 +44,7 @@ COMMANDS = {
     "harden": harden,
     "rollback": rollback,
     "intel": intel,
+    "watch": watch,
 }
 
 

@@ -1,0 +1,1 @@
+"""Alerts: one model, deduplicated across cycles, delivered through an on-disk spool."""

@@ -1,0 +1,131 @@
+"""`watch.yml`: cadence, steps, store, sinks; every mistake is one `file:line:` error.
+
+A config naming only sinks works: it assesses the default profile each cycle, with the
+store (watch.db) and spool in the config's directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assessor.errors import ConfigError
+from assessor.results import Severity
+from assessor.watch.alerts.sinks import EmailSink, SyslogSink, WebhookSink
+from assessor.watch.alerts.spool import Sink
+from assessor.yamlfile import LINE, key_line, load_with_lines, strip_lines
+
+STEPS = ("assess", "intel-pull")
+TOP_KEYS = {"interval", "profile", "steps", "store", "spool", "sinks", "renotify_after",
+            "heartbeat_misses", "min_severity", "taxii", "out"}
+SCHEMES = {"syslog": ("udp", "tcp", "tls"), "webhook": ("http", "https"), "email": ("smtp",)}
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    path: Path
+    interval: float = 300.0
+    profile: str | None = None
+    steps: tuple[str, ...] = ("assess",)
+    store: str = "watch.db"
+    spool: Path = Path("watch-spool")
+    sinks: list[Sink] = field(default_factory=list)
+    renotify_after: float = 86400.0
+    heartbeat_misses: int = 3
+    min_severity: Severity = Severity.MEDIUM
+    taxii: dict[str, Any] = field(default_factory=dict)
+
+
+def _fail(path: Path, mapping: dict[str, Any], key: str, why: str) -> ConfigError:
+    return ConfigError(f"{path}:{key_line(mapping, key)}: {key}: {why}")
+
+
+def _number(path: Path, data: dict[str, Any], key: str, default: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _fail(path, data, key, f"must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _severity(path: Path, data: dict[str, Any], key: str, default: Severity) -> Severity:
+    value = data.get(key, default.value)
+    try:
+        return Severity(value)
+    except ValueError:
+        names = ", ".join(s.value for s in Severity)
+        raise _fail(path, data, key, f"{value!r} is not one of {names}") from None
+
+
+def load_config(path: Path) -> WatchConfig:
+    data = load_with_lines(path, "watch config")
+    if data is None:
+        data = {LINE: 1}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: watch config must be a mapping")
+    for key in data:
+        if not key.startswith("__") and key not in TOP_KEYS:
+            raise _fail(path, data, key, f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+    base = path.parent
+    steps = data.get("steps", ["assess"])
+    if not isinstance(steps, list) or any(s not in STEPS for s in steps):
+        raise _fail(path, data, "steps", f"a list of {', '.join(STEPS)}, not {steps!r}")
+    misses = data.get("heartbeat_misses", 3)
+    if isinstance(misses, bool) or not isinstance(misses, int) or misses < 1:
+        raise _fail(path, data, "heartbeat_misses", f"a whole number >= 1, not {misses!r}")
+    store = str(data.get("store", "watch.db"))
+    if not store.startswith(("postgresql://", "postgres://")) and not Path(store).is_absolute():
+        store = str(base / store)
+    sinks = data.get("sinks", [])
+    if not isinstance(sinks, list):
+        raise _fail(path, data, "sinks", "must be a list")
+    min_severity = _severity(path, data, "min_severity", Severity.MEDIUM)
+    taxii = data.get("taxii", {})
+    if not isinstance(taxii, dict):
+        raise _fail(path, data, "taxii", "must be a mapping")
+    return WatchConfig(
+        path=path, interval=_number(path, data, "interval", 300),
+        profile=data.get("profile"), steps=tuple(steps), store=store,
+        spool=base / str(data.get("spool", "watch-spool")),
+        sinks=[_sink(path, s, i, min_severity, base) for i, s in enumerate(sinks)],
+        renotify_after=_number(path, data, "renotify_after", 86400), heartbeat_misses=misses,
+        min_severity=min_severity, taxii=strip_lines(taxii),
+    )
+
+
+def _sink(path: Path, entry: Any, index: int, default: Severity, base: Path) -> Sink:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: sinks[{index}]: must be a mapping")
+    kind = entry.get("type")
+    if kind not in SCHEMES:
+        raise _fail(path, entry, "type", f"{kind!r} is not one of {', '.join(SCHEMES)}")
+    url = str(entry.get("url", ""))
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in SCHEMES[kind]:
+        raise _fail(path, entry, "url", f"{url!r}: a {kind} sink takes "
+                    f"{' or '.join(s + '://' for s in SCHEMES[kind])}")
+    name = str(entry.get("name", f"{kind}:{url}"))
+    floor = _severity(path, entry, "min_severity", default)
+    if kind == "syslog":
+        return SyslogSink(name, url, floor, entry.get("ca_file"))
+    if kind == "webhook":
+        secret_file = entry.get("secret_file")
+        if not secret_file:
+            raise _fail(path, entry, "type", "a webhook needs secret_file (the HMAC key)")
+        secret_path = base / str(secret_file)
+        try:
+            secret = secret_path.read_bytes().strip()
+        except OSError as exc:
+            raise _fail(path, entry, "secret_file", f"{secret_path}: {exc.strerror}") from exc
+        if not secret:
+            raise _fail(path, entry, "secret_file", f"{secret_path} is empty")
+        return WebhookSink(name, url, floor, secret)
+    to = entry.get("to")
+    if not isinstance(to, list) or not to or not all(isinstance(t, str) for t in to):
+        raise _fail(path, entry, "to" if "to" in entry else "type",
+                    "an email sink needs `to`: a list of addresses")
+    sender = entry.get("from")
+    if not isinstance(sender, str) or "@" not in sender:
+        raise _fail(path, entry, "from" if "from" in entry else "type",
+                    "an email sink needs `from`: an address")
+    return EmailSink(name, url, floor, sender, to, bool(entry.get("starttls", False)))
