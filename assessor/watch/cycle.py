@@ -49,7 +49,7 @@ def run_cycle(config: WatchConfig, inventory: Path, out: Path, store: Store,
     output = StepOutput()
     for step in config.steps:
         if step == "assess":
-            got = assess(inventory, run_dir, config.profile)
+            got = assess(inventory, out / "runs", config.profile)
             output.results += got.results
         elif step == "intel-pull" and config.taxii:
             output.notes += intel_pull(config.taxii, store, run_dir).notes
