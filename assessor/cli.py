@@ -22,6 +22,7 @@ from assessor.commands import (
     diff,
     exposure,
     harden,
+    hunt,
     intel,
     lab,
     patch,
@@ -41,6 +42,7 @@ COMMANDS = {
     "harden": harden,
     "rollback": rollback,
     "intel": intel,
+    "hunt": hunt,
 }
 
 
