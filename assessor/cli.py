@@ -24,6 +24,7 @@ from assessor.commands import (
     diff,
     exposure,
     harden,
+    hunt,
     intel,
     lab,
     patch,
@@ -45,6 +46,7 @@ COMMANDS = {
     "rollback": rollback,
     "intel": intel,
     "watch": watch,
+    "hunt": hunt,
 }
 
 
