@@ -11,7 +11,6 @@ so it also cleans up after an `up` that was interrupted.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import shutil
 import signal
@@ -21,19 +20,26 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from assessor.atomic import write_text
 from assessor.catalogue import load_catalogue
 from assessor.errors import ConfigError
 from assessor.lab import aptrepo, network
+from assessor.lab.access import authorize, write_inventory, write_known_hosts
 from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
 from assessor.lab.machine import MachineProfile, machine_keys, module_names, read_machine
 from assessor.lab.rootfs import ensure_rootfs, needs_unified_cgroup
+from assessor.lab.state import (
+    LabHost,
+    LabState,
+    default_inventory,
+    host_paths,
+    lab_dir,
+    read_state,
+    save_state,
+)
 from assessor.lab.supervisor import read_boots
 from assessor.lab.system import require_root, run
 
@@ -46,59 +52,6 @@ SUPERVISOR = "assessor.lab.supervisor"
 # boot's systemd-sysctl applies the host's net.* values, and nothing can change the
 # machine's kernel.* or fs.*); /tmp is left to the host's fstab and units.
 NSPAWN_ENV = {"SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network", "SYSTEMD_NSPAWN_TMPFS_TMP": "0"}
-
-
-@dataclass
-class LabHost:
-    name: str
-    flavour: str
-    index: int
-    address: str
-    netns: str
-    pid: int = 0
-
-
-@dataclass
-class LabState:
-    name: str
-    release: str
-    subnet: str
-    inventory: str
-    key: str
-    known_hosts: str
-    hosts: list[LabHost] = field(default_factory=list)
-    machine: dict[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> LabState:
-        hosts = [LabHost(**h) for h in data.pop("hosts", [])]  # type: ignore[attr-defined]
-        return cls(**data, hosts=hosts)  # type: ignore[arg-type]
-
-    @property
-    def machine_profile(self) -> MachineProfile:
-        """This machine's kernel values as read when the lab started."""
-        return MachineProfile.from_dict(self.machine)
-
-
-def lab_dir(name: str) -> Path:
-    return Path(os.environ.get("ASSESSOR_LAB_DIR", "/run/assessor-lab")) / name
-
-
-def default_inventory(name: str) -> Path:
-    from assessor.tools import PROJECT_ROOT
-
-    return PROJECT_ROOT / "inventories" / "lab" / f"{name}.yml"
-
-
-def read_state(name: str) -> LabState | None:
-    path = lab_dir(name) / "state.json"
-    if not path.exists():
-        return None
-    return LabState.from_dict(json.loads(path.read_text()))
-
-
-def save_state(state: LabState) -> None:
-    write_text(lab_dir(state.name) / "state.json", json.dumps(asdict(state), indent=2))
 
 
 def up(
@@ -162,11 +115,6 @@ def shared_kernel() -> MachineProfile:
     """The values of this machine's kernel that the catalogue judges and hosts share."""
     controls = load_catalogue().controls
     return read_machine(machine_keys(controls), module_names(controls))
-
-
-def host_paths(state: LabState, host: LabHost) -> dict[str, Path]:
-    base = lab_dir(state.name) / host.name
-    return {p: base / p for p in ("upper", "work", "merged", "log")} | {"dir": base}
 
 
 def nspawn_command(host: LabHost, merged: Path) -> list[str]:
@@ -255,59 +203,6 @@ def wait_booted(state: LabState, host: LabHost, boot: int, timeout: float = BOOT
         time.sleep(0.1)
     raise ConfigError(f"lab host {host.name}: boot {boot} did not finish with sshd answering on "
                       f"{host.address}:22 within {timeout:.0f}s; see {log}")
-
-
-def authorize(root: Path, user: str, public_key: str) -> None:
-    entry = next(
-        line.split(":") for line in (root / "etc/passwd").read_text().splitlines()
-        if line.startswith(f"{user}:")
-    )
-    uid, gid, home = int(entry[2]), int(entry[3]), entry[5]
-    ssh_dir = root / home.lstrip("/") / ".ssh"
-    ssh_dir.mkdir(mode=0o700, exist_ok=True)
-    keys = ssh_dir / "authorized_keys"
-    keys.write_text(public_key)
-    keys.chmod(0o600)
-    for path in (ssh_dir, keys):
-        os.chown(path, uid, gid)
-
-
-def write_known_hosts(state: LabState) -> None:
-    lines = []
-    for host in state.hosts:
-        etc_ssh = host_paths(state, host)["merged"] / "etc/ssh"
-        for pub in sorted(etc_ssh.glob("ssh_host_*_key.pub")):
-            kind, key = pub.read_text().split()[:2]
-            lines.append(f"{host.address} {kind} {key}")
-    write_text(Path(state.known_hosts), "\n".join(lines) + "\n")
-
-
-def inventory_data(state: LabState) -> dict[str, object]:
-    groups: dict[str, dict[str, object]] = {}
-    for host in state.hosts:
-        members = groups.setdefault(host.flavour, {"hosts": {}})["hosts"]
-        members[host.name] = {"ansible_host": host.address}  # type: ignore[index]
-    return {
-        "all": {
-            "vars": {
-                "ansible_user": "ops",
-                "ansible_become": True,
-                "ansible_ssh_private_key_file": state.key,
-                "ansible_ssh_common_args": (
-                    f"-o UserKnownHostsFile={state.known_hosts} "
-                    "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
-                ),
-            },
-            "children": {f"lab_{state.name}": {"children": groups}},
-        }
-    }
-
-
-def write_inventory(state: LabState) -> None:
-    path = Path(state.inventory)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = f"# Written by `assessor lab up --name {state.name}`; removed by `lab down`.\n"
-    write_text(path, header + yaml.safe_dump(inventory_data(state), sort_keys=False))
 
 
 def lab_mounts(name: str) -> list[str]:
