@@ -20,9 +20,11 @@ from assessor.commands import (
     assess,
     controls,
     diff,
+    evidence,
     exposure,
     harden,
     intel,
+    keys,
     lab,
     patch,
     report,
@@ -41,6 +43,8 @@ COMMANDS = {
     "harden": harden,
     "rollback": rollback,
     "intel": intel,
+    "evidence": evidence,
+    "keys": keys,
 }
 
 
