@@ -108,5 +108,5 @@ def test_hunt_results_are_read_defensively(tmp_path: Path) -> None:
         {"name": 5}, "junk"]}))
     assert flagged_paths(tmp_path) == {"h1": ["/etc/b", "/tmp/a"]}
     (tmp_path / "results.json").write_text("{")
-    with pytest.raises(ConfigError, match="results.json"):
+    with pytest.raises(ConfigError, match=r"results\.json"):
         flagged_paths(tmp_path)
