@@ -22,10 +22,12 @@ from assessor.commands import (
     assess,
     controls,
     diff,
+    evidence,
     exposure,
     harden,
     hunt,
     intel,
+    keys,
     lab,
     patch,
     report,
@@ -47,6 +49,8 @@ COMMANDS = {
     "intel": intel,
     "watch": watch,
     "hunt": hunt,
+    "evidence": evidence,
+    "keys": keys,
 }
 
 

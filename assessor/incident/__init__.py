@@ -1,0 +1,1 @@
+"""Incidents: the record, its timeline, the report and the exports the CERT reads (pure)."""
