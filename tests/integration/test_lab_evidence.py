@@ -39,8 +39,11 @@ def planted(lab: fleet.LabState) -> str:
     ssh = root / "root/.ssh"
     ssh.mkdir(mode=0o700, exist_ok=True)
     (ssh / "authorized_keys").write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlanted evil@x\n")
-    with (root / "usr/bin/which").open("ab") as handle:  # a binary dpkg --verify flags
-        handle.write(b"\n# tampered\n")
+    # a binary dpkg --verify flags, changed on the host itself: through the host's root on
+    # this machine, an absolute link (/usr/bin/which -> /etc/alternatives/...) would lead to
+    # this machine's own file
+    tampered = ssh_ops(lab, host, "sudo sh -c 'printf \"\\n# tampered\\n\" >> /usr/bin/cmp'")
+    assert tampered.returncode == 0, tampered.stderr
     started = ssh_ops(lab, host, "sudo systemd-run --unit=evdrop /tmp/.x/dropper.sh")
     assert started.returncode == 0, started.stderr
     return host
@@ -95,7 +98,7 @@ def test_collection_holds_what_was_planted(collected: tuple[Path, Path, Path],
     assert "dropper" in (bundle / "files/etc/cron.d/evil").read_text()
     assert "evil@x" in (bundle / "files/root/.ssh/authorized_keys").read_text()
     verify = (bundle / "system/package-integrity.txt").read_text()
-    assert "/usr/bin/which" in verify
+    assert "/usr/bin/cmp" in verify, verify
     for temp in record["host_tempdirs"].values():
         assert temp["removed"]
         assert not (root_of(lab, planted) / temp["path"].lstrip("/")).exists()
