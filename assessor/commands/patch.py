@@ -44,6 +44,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         max_fail_percentage=args.max_fail_percentage, reboot=args.reboot,
         all_security=args.all_security, min_free_mb=args.min_free_mb,
     )
+    # unlike exposure, patch changes hosts: say up front what it may install besides the plan
+    console.print(("would upgrade" if args.check else "upgrades") + " the planned packages "
+                  "with Ansible's apt module, which also installs python3-apt on a host that "
+                  "lacks it; plans per host: hosts/<host>/evidence/apt-plan.txt", markup=False)
     result = patch(options, console)
     console.print(exposure_table(result))
     print_report_path(console, options.out / result.run_id, "results.json, junit.xml, "
