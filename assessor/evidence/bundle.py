@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from assessor import __version__, atomic
+from assessor import __version__, rundir
 from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS
 from assessor.evidence.manifest import write_manifest
@@ -69,7 +69,7 @@ def write_blobs(root: Path, tier: Mapping[str, Any]) -> tuple[list[dict[str, Any
         if digest != item.get("sha256"):
             sent = item.get("sha256")
             problems.append(f"{name}: SHA-256 on the host {sent} != received {digest}")
-        atomic.write_bytes(target, data)
+        rundir.write_bytes(target, data)
         files.append({"name": name, "source": item.get("source", ""), "size": len(data),
                       "sha256": digest, "truncated": bool(item.get("truncated"))})
     return files, problems
@@ -117,7 +117,7 @@ def write_bundle(
             files += got
             problems += bad
     record = collection_record(evidence, case, started, finished, artifact_set, files, problems)
-    atomic.write_text(root / COLLECTION, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    rundir.write_text(root / COLLECTION, json.dumps(record, indent=2, sort_keys=True) + "\n")
     manifest = write_manifest(root)
     comment = f"case:{case} host:{evidence.host} finished:{finished} complete:{record['complete']}"
     sign_file(manifest, key_dir, comment)

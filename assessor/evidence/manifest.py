@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from assessor import atomic
+from assessor import rundir
 
 MANIFEST = "MANIFEST.sha256"
 SIGNATURE = MANIFEST + ".minisig"
@@ -29,7 +29,7 @@ def bundle_files(root: Path) -> list[Path]:
 def write_manifest(root: Path) -> Path:
     lines = [f"{file_sha256(p)}  {p.relative_to(root).as_posix()}\n" for p in bundle_files(root)]
     path = root / MANIFEST
-    atomic.write_text(path, "".join(lines))
+    rundir.write_text(path, "".join(lines))
     return path
 
 

@@ -20,7 +20,7 @@ from taxii2client.common import TokenAuth, _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import Collection
 
-from assessor import atomic
+from assessor import rundir
 from assessor.errors import ConfigError
 from assessor.intel.stix import PULLED_FROM
 
@@ -127,4 +127,4 @@ def write_bundle(objects: tuple[dict[str, Any], ...], out: Path, source: str = "
     if source:
         bundle[PULLED_FROM] = source  # a STIX custom property, read back by stix.py
     bundle["objects"] = list(objects)
-    atomic.write_text(out, json.dumps(bundle, indent=1, sort_keys=True) + "\n")
+    rundir.write_text(out, json.dumps(bundle, indent=1, sort_keys=True) + "\n")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from assessor.atomic import write_text
 from assessor.lab.state import LabState, host_paths
+from assessor.rundir import write_text
 
 
 def authorize(root: Path, user: str, public_key: str) -> None:

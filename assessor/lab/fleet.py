@@ -31,16 +31,15 @@ from assessor.lab.access import authorize, write_inventory, write_known_hosts
 from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
 from assessor.lab.machine import MachineProfile, machine_keys, module_names, read_machine
 from assessor.lab.rootfs import ensure_rootfs, needs_unified_cgroup
-from assessor.lab.state import (
-    LabHost,
-    LabState,
-    default_inventory,
-    host_paths,
-    lab_dir,
-    read_state,
-    save_state,
-)
-from assessor.lab.supervisor import read_boots
+
+# re-exported: callers (the lab command, the tests) know a lab by this module
+from assessor.lab.state import LabHost as LabHost
+from assessor.lab.state import LabState as LabState
+from assessor.lab.state import default_inventory, save_state
+from assessor.lab.state import host_paths as host_paths
+from assessor.lab.state import lab_dir as lab_dir
+from assessor.lab.state import read_state as read_state
+from assessor.lab.supervisor import REBOOT_STATUS, read_boots
 from assessor.lab.system import require_root, run
 
 Say = Callable[[str], None]
@@ -193,7 +192,7 @@ def wait_booted(state: LabState, host: LabHost, boot: int, timeout: float = BOOT
         seen = boots(state, host)
         current = seen[-1] if seen else {}
         if current.get("boot", 0) >= boot and current.get("ended") is not None \
-                and current.get("status") != 133:
+                and current.get("status") != REBOOT_STATUS:
             raise ConfigError(f"lab host {host.name}: its boot ended with status "
                               f"{current['status']}; see {log}")
         if current.get("boot", 0) >= boot and current.get("ready"):

@@ -11,8 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assessor.atomic import write_text
 from assessor.lab.machine import MachineProfile
+from assessor.rundir import write_text
 
 
 @dataclass

@@ -43,7 +43,7 @@ def read_boots(host_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_boots(host_dir: Path, boots: list[dict[str, Any]]) -> None:
-    # stdlib only, so the supervisor starts fast: temp file then rename, like atomic.py
+    # stdlib only, so the supervisor starts fast: temp file then rename, like assessor.rundir
     path = host_dir / BOOTS_FILE
     temp = path.with_name(path.name + ".tmp")
     temp.write_text(json.dumps(boots, indent=1))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from assessor.atomic import write_text
+from assessor.rundir import write_text
 from assessor.watch.store.sql import Store
 
 _env = Environment(loader=PackageLoader("assessor.reports", "templates"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from assessor.atomic import write_text
+from assessor.rundir import write_text
 
 
 def units(assessor: str, inventory: Path, config: Path, out: Path, interval: int,

@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from assessor.atomic import write_text
 from assessor.results import HostResult, Severity, Status
+from assessor.rundir import write_text
 from assessor.watch.alerts.model import Alert
 
 

@@ -88,14 +88,21 @@ def ssh_ops(lab: fleet.LabState, name: str, command: str,
     )
 
 
+def read_exempt(path: Path) -> dict[str, str]:
+    """An exemption file: `control-id reason` a line, # comments."""
+    exempt: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            control, _, why = line.partition(" ")
+            exempt[control] = why.strip()
+    return exempt
+
+
 def lab_exempt() -> dict[str, str]:
     """Controls the lab cannot make both pass and fail (each with why), from lab_exempt_*.txt."""
     exempt: dict[str, str] = {}
     for path in sorted(Path(__file__).parent.glob("lab_exempt_*.txt")):
-        for line in path.read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                control, _, why = line.partition(" ")
-                exempt[control] = why.strip()
+        exempt.update(read_exempt(path))
     return exempt
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labrun import Run, assess, lab_exempt, machine_decided, running_lab, ssh_ops
+from labrun import Run, assess, lab_exempt, machine_decided, read_exempt, running_lab, ssh_ops
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
@@ -25,13 +25,7 @@ PYTHON = {"trixie": "3.13", "bullseye": "3.9"}
 
 def release_exempt(release: str) -> dict[str, str]:
     path = Path(__file__).parent / f"release_exempt_{release}.txt"
-    exempt = dict(lab_exempt())
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                control, _, why = line.partition(" ")
-                exempt[control] = why.strip()
-    return exempt
+    return lab_exempt() | (read_exempt(path) if path.exists() else {})
 
 
 @pytest.fixture(scope="module", params=RELEASES)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from assessor.atomic import write_text
+from assessor.rundir import write_text
 from assessor.watch.alerts.model import Notification
 
 
