@@ -44,7 +44,7 @@ unit: venv
 	$(BIN)/pytest -q tests/unit
 
 test: deps venv lint
-	$(BIN)/pytest -q --durations=10 tests
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15 tests
 
 demo: deps venv
 	$(BIN)/assessor lab down --name $(LAB_NAME)  # a second `make demo` starts afresh

@@ -76,16 +76,18 @@ def up(
     key = directory / "id_ed25519"
     key.unlink(missing_ok=True)
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"assessor-lab-{name}", "-f", str(key))
-    subnet = network.pick_subnet(name)
     state = LabState(
-        name=name, release=release, subnet=str(subnet),
+        name=name, release=release, subnet="",
         inventory=str((inventory or default_inventory(name)).resolve()),
         key=str(key), known_hosts=str(directory / "known_hosts"),
         machine=shared_kernel().to_dict(),
     )
-    save_state(state)
     try:
-        network.create_bridge(name, subnet)
+        with network.allocation_lock(directory.parent):
+            subnet = network.pick_subnet(name)
+            state.subnet = str(subnet)
+            save_state(state)
+            network.create_bridge(name, subnet)
         for index in range(1, count + 1):
             flavour = cycle[(index - 1) % len(cycle)]
             host = LabHost(

@@ -6,12 +6,16 @@ and nothing else.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import json
 import re
 import socket
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 from assessor.errors import ConfigError
 from assessor.lab.system import run
@@ -56,6 +60,16 @@ def routed_networks() -> list[ipaddress.IPv4Network]:
         if dst and dst != "default" and "/" in dst:
             found.append(ipaddress.IPv4Network(dst, strict=False))
     return found
+
+
+@contextlib.contextmanager
+def allocation_lock(labs_dir: Path) -> Iterator[None]:
+    """Held from choosing a /24 until its bridge routes it, so two labs started at once
+    (parallel test workers, two operators) never pick the same subnet."""
+    labs_dir.mkdir(parents=True, exist_ok=True)
+    with open(labs_dir / ".subnet.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def pick_subnet(lab: str) -> ipaddress.IPv4Network:

@@ -18,10 +18,21 @@ LAB = os.environ.get("ASSESSOR_TEST_LAB", "itest")
 FLAVOURS = "hardened,insecure,weak"
 
 
+SESSION_LAB_FIXTURES = {"lab", "lab_host", "full_run"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark lab tests and keep each lab on one worker under `pytest -n N --dist loadgroup`:
+    a module's tests share its module-scoped lab, and every module using the session lab
+    shares that one, so no lab is ever booted twice or by two workers at once."""
     for item in items:
-        if "integration" in str(item.path):
-            item.add_marker(pytest.mark.lab)
+        if "integration" not in str(item.path):
+            continue
+        item.add_marker(pytest.mark.lab)
+        uses_session_lab = SESSION_LAB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        group = "session-lab" if uses_session_lab else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

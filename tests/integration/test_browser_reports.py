@@ -24,7 +24,7 @@ from selenium.webdriver.common.print_page_options import PrintOptions
 from assessor.lab import fleet
 from assessor.reports import host_dir
 
-LAB = os.environ.get("ASSESSOR_REP_LAB", "irep")
+LAB = os.environ.get("ASSESSOR_BROWSER_LAB", "ibrow")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 OFFLINE_FLAGS = (
