@@ -12,7 +12,7 @@ LAB_NAME ?= demo
 DEMO_INVENTORY := inventories/lab/$(LAB_NAME).yml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: deps venv lint unit test demo demo-advisory demo-down clean
+.PHONY: deps venv lint unit test demo demo-advisory demo-down ee-context clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -72,6 +72,13 @@ demo-advisory: deps venv
 	$(BIN)/assessor exposure -i inventories/lab/$(ADVISORY_LAB).yml --advisories $(ADVISORY) \
 	  --out reports
 	@echo "Stop the lab with: $(BIN)/assessor lab down --name $(ADVISORY_LAB)"
+
+# The execution environment's build context (offline); building the image needs podman.
+ee-context: venv
+	$(BIN)/assessor collection build --out ee/dist
+	cp ee/dist/assessor-baseline-*.tar.gz ee/assessor-baseline.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment.yml -c ee/context --output-filename Containerfile
+	@echo "Build context: ee/context (ansible-builder build -f execution-environment.yml)"
 
 demo-down: venv
 	$(BIN)/assessor lab down --name $(LAB_NAME)

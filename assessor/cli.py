@@ -20,6 +20,7 @@ from rich.console import Console
 from assessor import __version__
 from assessor.commands import (
     assess,
+    collection,
     controls,
     diff,
     evidence,
@@ -51,6 +52,7 @@ COMMANDS = {
     "hunt": hunt,
     "evidence": evidence,
     "keys": keys,
+    "collection": collection,
 }
 
 

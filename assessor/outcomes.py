@@ -63,3 +63,11 @@ class PlaybookRun:
     hosts: dict[str, HostOutcome]
     artifact_dir: str
     tasks: list[TaskResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecordedHost:
+    """A host's outcome read back from recorded events, with the address Ansible used."""
+
+    outcome: HostOutcome
+    address: str = ""

@@ -7,18 +7,20 @@ Ansible's event vocabulary (`runner_on_*`, `event_data`) stays in here and leave
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import ansible_runner
 
-from assessor.outcomes import HostOutcome, PlaybookRun, TaskResult
+from assessor.errors import ConfigError
+from assessor.outcomes import HostOutcome, PlaybookRun, RecordedHost, TaskResult
 from assessor.tools import module_utils_path, roles_path, tool_env
 
-__all__ = ["HostOutcome", "PlaybookRun", "TaskResult", "run_playbook"]
+__all__ = ["HostOutcome", "PlaybookRun", "TaskResult", "recorded_outcomes", "run_playbook"]
 
 JOB_TIMEOUT = 3600
 
@@ -173,3 +175,61 @@ def failure_message(res: Mapping[str, Any]) -> str:
             parts.append(text.splitlines()[-1])
             break
     return ": ".join(p for p in parts if p) or "failed without a message"
+
+
+def recorded_outcomes(path: Path) -> dict[str, RecordedHost]:
+    """Each host's outcome from events recorded elsewhere, in Ansible's order.
+
+    `path` is an ansible-runner artifact directory (its `job_events/*.json`, or a private
+    data directory holding `artifacts/<ident>/job_events`), or a JSON export of an AWX
+    job's events: one page of `/api/v2/jobs/N/job_events/` ({"results": [...]}), a list of
+    such pages, or a list of events. The events are the same either way: AWX runs
+    ansible-runner and stores its event_data.
+    """
+    outcomes: dict[str, RecordedHost] = {}
+    for event in sorted(recorded_events(path), key=lambda e: int(e.get("counter") or 0)):
+        outcome = outcome_from_event(event)
+        if outcome is None:
+            continue
+        data = event.get("event_data") or {}
+        host = str(data.get("host") or event.get("host_name") or "")
+        if host:
+            outcomes[host] = RecordedHost(outcome, str(data.get("remote_addr") or ""))
+    return outcomes
+
+
+def recorded_events(path: Path) -> list[Mapping[str, Any]]:
+    if path.is_dir():
+        files = sorted(path.glob("job_events/*.json")) or sorted(
+            path.glob("artifacts/*/job_events/*.json"))
+        if not files:
+            raise ConfigError(f"{path}: no job_events/*.json (not an ansible-runner artifact "
+                              "directory)")
+        return [event for file in files for event in events_in(file, read_json(file))]
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such events file or artifact directory")
+    return events_in(path, read_json(path))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from exc
+
+
+def events_in(path: Path, document: Any) -> list[Mapping[str, Any]]:
+    """The events of one file: an event, a page with `results`, or a list of either."""
+    items: Iterable[Any] = document if isinstance(document, list) else [document]
+    events: list[Mapping[str, Any]] = []
+    for item in items:
+        if isinstance(item, Mapping) and isinstance(item.get("results"), list):
+            events.extend(events_in(path, item["results"]))
+        elif isinstance(item, Mapping) and "event" in item:
+            events.append(item)
+        else:
+            raise ConfigError(f"{path}: expected Ansible job events (objects with `event`), "
+                              f"found {type(item).__name__}")
+    return events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -26,16 +26,17 @@ from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult, Severity
 from assessor.rundir import ANSIBLE, host_dir, new_run_dir, now, write_text
-from assessor.runner import HostOutcome, run_playbook
+from assessor.runner import HostOutcome, recorded_outcomes, run_playbook
 from assessor.tools import playbook
-from assessor.waivers import apply_waivers, load_waivers
+from assessor.waivers import Waiver, apply_waivers, load_waivers
 
 DEFAULT_PROFILE = "server-l1"
 
 
 @dataclass(frozen=True, kw_only=True)
-class AssessOptions(HostsOptions):
-    forks: int = 10
+class ControlsOptions:
+    """Which controls judge the snapshots, and which waivers apply."""
+
     profile: str | None = None
     fail_on: Severity = Severity.LOW
     catalogue: Path | None = None
@@ -43,7 +44,22 @@ class AssessOptions(HostsOptions):
     waivers: Path | None = None
 
 
-def select_controls(options: AssessOptions) -> tuple[Catalogue, str, list[Control]]:
+@dataclass(frozen=True, kw_only=True)
+class AssessOptions(ControlsOptions, HostsOptions):
+    forks: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedOptions(ControlsOptions):
+    """Judging a run Ansible already made elsewhere (AWX, ansible-runner): its events, the
+    controls, and optionally the inventory for addresses and groups (waivers use groups)."""
+
+    events: Path
+    out: Path
+    inventory: Path | None = None
+
+
+def select_controls(options: ControlsOptions) -> tuple[Catalogue, str, list[Control]]:
     """The catalogue, the profile's name and its controls after any tailoring."""
     catalogue = load_catalogue(options.catalogue)
     if options.tailoring is None:
@@ -92,10 +108,7 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
 
         def on_host(name: str, outcome: HostOutcome) -> None:
             host = by_name.get(name) or InventoryHost(name, name, ())
-            assessed = host_result(host, outcome, controls)
-            result = apply_waivers(assessed, host.groups, waivers, today)
-            results[name] = result
-            checkpoint(run_dir, result)
+            results[name] = judged(run_dir, host, outcome, controls, waivers, today)
             failed = sum(1 for r in results.values() if r.failures_at_or_above(options.fail_on))
             broken = sum(1 for r in results.values() if not r.assessed)
             bar.update(
@@ -113,6 +126,39 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
         )
 
     ordered = [results.get(h.name) or host_result(h, None, controls) for h in hosts]
+    return finish(run_dir, started, catalogue, profile, options, str(options.inventory), ordered)
+
+
+def assess_recorded(options: RecordedOptions) -> RunResult:
+    """The same judgement, reports and run directory from events of a run made elsewhere:
+    an AWX job running the assess playbook, or a plain ansible-runner artifact directory."""
+    catalogue, profile, controls = select_controls(options)
+    waivers = load_waivers(options.waivers) if options.waivers else []
+    outcomes = recorded_outcomes(options.events)
+    if not outcomes:
+        raise ConfigError(f"{options.events}: no host results in these events")
+    known = {h.name: h for h in load_inventory(options.inventory)} if options.inventory else {}
+    hosts = list(known.values()) or [InventoryHost(n, r.address or n, ()) for n, r in
+                                     outcomes.items()]
+    today = datetime.now(UTC).date()
+    run_dir = new_run_dir(options.out)
+    started = now()
+    ordered = [judged(run_dir, h, outcomes[h.name].outcome if h.name in outcomes else None,
+                      controls, waivers, today) for h in hosts]
+    return finish(run_dir, started, catalogue, profile, options,
+                  str(options.inventory or options.events), ordered)
+
+
+def judged(run_dir: Path, host: InventoryHost, outcome: HostOutcome | None,
+           controls: list[Control], waivers: list[Waiver], today: date) -> HostResult:
+    """One host evaluated, waived and kept on disk at once."""
+    result = apply_waivers(host_result(host, outcome, controls), host.groups, waivers, today)
+    checkpoint(run_dir, result)
+    return result
+
+
+def finish(run_dir: Path, started: str, catalogue: Catalogue, profile: str,
+           options: ControlsOptions, inventory: str, hosts: list[HostResult]) -> RunResult:
     run = RunResult(
         run_id=run_dir.name,
         started=started,
@@ -120,8 +166,8 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
         tool_version=__version__,
         catalogue_version=catalogue.version,
         profile=profile,
-        inventory=str(options.inventory),
-        hosts=ordered,
+        inventory=inventory,
+        hosts=hosts,
         tailoring=str(options.tailoring or ""),
         waivers=str(options.waivers or ""),
     )
