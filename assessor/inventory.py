@@ -28,6 +28,22 @@ class InventoryHost:
 
 
 def load_inventory(path: Path, limit: str | None = None) -> list[InventoryHost]:
+    hosts = hosts_from_listing(inventory_listing(path, limit))
+    if not hosts:
+        wanted = f" matching --limit {limit!r}" if limit else ""
+        raise ConfigError(f"{path}: no hosts{wanted} in the inventory")
+    return hosts
+
+
+def host_variables(path: Path, limit: str | None = None) -> dict[str, dict[str, object]]:
+    """Each host's variables as Ansible resolved them (group vars merged in)."""
+    meta = inventory_listing(path, limit).get("_meta", {})
+    hostvars = meta.get("hostvars", {}) if isinstance(meta, dict) else {}
+    return {str(name): dict(values) for name, values in hostvars.items()}
+
+
+def inventory_listing(path: Path, limit: str | None = None) -> dict[str, object]:
+    """`ansible-inventory --list`, with unparsed inventories made fatal."""
     if not path.exists():
         raise ConfigError(f"{path}: inventory file not found")
     command = [ansible_tool("ansible-inventory"), "-i", str(path), "--list"]
@@ -47,11 +63,8 @@ def load_inventory(path: Path, limit: str | None = None) -> list[InventoryHost]:
         raise ConfigError(f"{path}: ansible-inventory took over {INVENTORY_TIMEOUT}s") from exc
     if proc.returncode != 0:
         raise ConfigError(describe_inventory_error(path, proc.stderr))
-    hosts = hosts_from_listing(json.loads(proc.stdout))
-    if not hosts:
-        wanted = f" matching --limit {limit!r}" if limit else ""
-        raise ConfigError(f"{path}: no hosts{wanted} in the inventory")
-    return hosts
+    listing: dict[str, object] = json.loads(proc.stdout)
+    return listing
 
 
 def describe_inventory_error(path: Path, stderr: str) -> str:

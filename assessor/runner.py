@@ -8,15 +8,19 @@ Ansible's event vocabulary (`runner_on_*`, `event_data`) stays in here and leave
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import ansible_runner
+import yaml
 
 from assessor.errors import ConfigError
+from assessor.nodes import Shard, worker_command
 from assessor.outcomes import HostOutcome, PlaybookRun, RecordedHost, TaskResult
 from assessor.tools import module_utils_path, roles_path, tool_env
 
@@ -68,31 +72,50 @@ def run_playbook(
     on_host: HostCallback | None = None,
     tags: str | None = None,
     on_task: TaskCallback | None = None,
+    shards: Sequence[Shard] = (),
 ) -> PlaybookRun:
     """Run `playbook`; `on_host` is called as each host finishes, for live progress.
 
     `tags` limits the run to tasks with those tags (and `always`); `on_task` sees every
     task result as it comes, for callers that read more than the last result per host
-    (the run's `tasks` holds them all afterwards).
+    (the run's `tasks` holds them all afterwards). With `shards`, each node runs its hosts
+    (`run_on_nodes`) and the outcomes merge as if they had run here.
     """
     outcomes: dict[str, HostOutcome] = {}
     tasks: list[TaskResult] = []
+    lock = threading.Lock()  # nodes' events arrive on several threads
 
     def handle(event: dict[str, Any]) -> bool:
-        task = task_from_event(event)
-        if task is not None:
-            tasks.append(task)
-            if on_task:
-                on_task(task)
-        outcome = outcome_from_event(event)
-        if outcome is not None:
-            host = str(event["event_data"].get("host", ""))
-            outcomes[host] = outcome
-            if on_host:
-                on_host(host, outcome)
+        with lock:
+            task = task_from_event(event)
+            if task is not None:
+                tasks.append(task)
+                if on_task:
+                    on_task(task)
+            outcome = outcome_from_event(event)
+            if outcome is not None:
+                host = str(event["event_data"].get("host", ""))
+                outcomes[host] = outcome
+                if on_host:
+                    on_host(host, outcome)
         return True
 
     work_dir.mkdir(parents=True, exist_ok=True)
+    if shards:
+        failures = run_on_nodes(shards, playbook, work_dir, handle, extravars=extravars,
+                                forks=forks, tags=tags)
+        for shard in shards:
+            for host in shard.hosts:
+                if host not in outcomes:
+                    lost = HostOutcome(ok=False, unreachable=True, message=(
+                        f"execution node {shard.node}: "
+                        f"{failures.get(shard.node) or 'gave no result for this host'}"))
+                    handle({"event": "runner_on_unreachable",
+                            "event_data": {"host": host, "res": {"msg": lost.message}}})
+        return PlaybookRun(
+            status="failed" if failures else "successful", rc=1 if failures else 0,
+            hosts=outcomes, artifact_dir=str(work_dir), tasks=tasks,
+        )
     env = tool_env()
     # SSH master connections belong to this run only: a connection left by an earlier run
     # would let a host be reached without the key the inventory names. The directory is
@@ -126,6 +149,107 @@ def run_playbook(
         artifact_dir=str(runner.config.artifact_dir),
         tasks=tasks,
     )
+
+
+def run_on_nodes(
+    shards: Sequence[Shard], playbook: Path, work_dir: Path,
+    handle: Callable[[dict[str, Any]], bool], *, extravars: Mapping[str, Any] | None,
+    forks: int, tags: str | None,
+) -> dict[str, str]:
+    """Every shard at once, each through ansible-runner's streaming protocol: `transmit`
+    here, `ansible-runner worker` on the node over SSH, `process` here again. Returns why
+    each failed node failed; its hosts without a result are then the caller's to mark."""
+    failures: dict[str, str] = {}
+
+    def one(shard: Shard) -> None:
+        try:
+            failure = run_shard(shard, playbook, work_dir / f"node-{shard.node}", handle,
+                                extravars=extravars, forks=forks, tags=tags)
+        except Exception as exc:  # a node's failure is its hosts' error, never the run's
+            failure = f"{type(exc).__name__}: {exc}"
+        if failure:
+            failures[shard.node] = failure
+
+    threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in shards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOB_TIMEOUT + 60)
+    for shard, thread in zip(shards, threads, strict=True):
+        if thread.is_alive():
+            failures[shard.node] = f"no end after {JOB_TIMEOUT} s"
+    return failures
+
+
+def run_shard(
+    shard: Shard, playbook: Path, node_dir: Path, handle: Callable[[dict[str, Any]], bool],
+    *, extravars: Mapping[str, Any] | None, forks: int, tags: str | None,
+) -> str:
+    """One node's job; returns "" when the worker ran it to the end, else why not.
+
+    The job (credentials included) is put together and streamed from a private temporary
+    directory, never the run directory; the run directory keeps what came back."""
+    node_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="assessor-job-") as private:
+        stream = Path(private) / "job.stream"
+        transmit(shard, playbook, Path(private) / "job", stream, extravars=extravars,
+                 forks=forks, tags=tags)
+        return stream_to_node(shard, stream, node_dir, handle)
+
+
+def transmit(shard: Shard, playbook: Path, job_dir: Path, stream: Path, *,
+             extravars: Mapping[str, Any] | None, forks: int, tags: str | None) -> None:
+    project = job_dir / "project"
+    shutil.copytree(roles_path(), project / "roles",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(module_utils_path(), project / "module_utils",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copy2(playbook, project / playbook.name)
+    # the worker runs ansible-playbook in project/: its ansible.cfg finds roles and utils
+    (project / "ansible.cfg").write_text(
+        "[defaults]\nroles_path = roles\nmodule_utils = module_utils\n")
+    (job_dir / "inventory").mkdir()
+    (job_dir / "inventory" / "hosts.yml").write_text(yaml.safe_dump(shard.inventory))
+    creds = job_dir / "creds"
+    creds.mkdir(mode=0o700)
+    for name, source in shard.files.items():
+        target = creds / name
+        target.write_bytes(source.read_bytes())
+        target.chmod(0o600)
+    with open(stream, "wb") as out:
+        ansible_runner.run(
+            streamer="transmit", _output=out, private_data_dir=str(job_dir),
+            playbook=playbook.name, extravars=dict(extravars or {}), forks=forks, tags=tags,
+            envvars={**ANSIBLE_SETTINGS,
+                     "ANSIBLE_SSH_CONTROL_PATH_DIR": f"{shard.worker_dir}/cp"},
+            quiet=True,
+        )
+
+
+def stream_to_node(shard: Shard, stream: Path, node_dir: Path,
+                   handle: Callable[[dict[str, Any]], bool]) -> str:
+    stderr_path = node_dir / "worker.stderr"
+    with open(stream, "rb") as job, open(stderr_path, "wb") as stderr:
+        worker = subprocess.Popen([*shard.ssh, worker_command(shard)], stdin=job,
+                                  stdout=subprocess.PIPE, stderr=stderr)
+        timer = threading.Timer(JOB_TIMEOUT, worker.kill)
+        timer.start()
+        try:
+            result = ansible_runner.run(
+                streamer="process", _input=worker.stdout, private_data_dir=str(node_dir),
+                event_handler=handle, quiet=True,
+            )
+            status = str(result.status)
+        except Exception as exc:  # a stream cut short: the node or its connection went away
+            status = f"stream cut short ({type(exc).__name__})"
+            worker.kill()
+        finally:
+            worker.wait(timeout=60)
+            timer.cancel()
+    if worker.returncode == 0 and status in ("successful", "failed"):
+        return ""
+    said = stderr_path.read_text(errors="replace").strip().splitlines()
+    return f"worker exited {worker.returncode}, {status}" + (f": {said[-1]}" if said else "")
 
 
 def stop_masters(control_dir: str) -> None:

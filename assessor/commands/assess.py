@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_forks, print_report_path
+from assessor.commands.options import add_execution_nodes, add_forks, print_report_path
 from assessor.pipeline.assessment import DEFAULT_PROFILE, AssessOptions, assess
 from assessor.reports.terminal import summary_table
 from assessor.results import Severity
@@ -20,6 +20,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--limit", help="Ansible host pattern to assess a subset")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     add_forks(parser)
+    add_execution_nodes(parser)
     parser.add_argument("--profile", help=f"profile (default {DEFAULT_PROFILE}, or the "
                         "tailoring file's `extends`)")
     parser.add_argument("--tailoring", type=Path, help="tailoring YAML adapting the profile")
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     options = AssessOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
         profile=args.profile, fail_on=args.fail_on, catalogue=args.catalogue,
-        tailoring=args.tailoring, waivers=args.waivers,
+        tailoring=args.tailoring, waivers=args.waivers, execution_nodes=args.execution_nodes,
     )
     result = assess(options, console)
     console.print(summary_table(result, options.fail_on))

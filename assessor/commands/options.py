@@ -45,6 +45,20 @@ def add_forks(parser: argparse.ArgumentParser) -> None:
                         help="hosts in parallel (default 20)")
 
 
+def node_names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give one or more inventory host names, comma-separated")
+    return names
+
+
+def add_execution_nodes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--execution-nodes", type=node_names, default=(), metavar="NODE[,NODE...]",
+        help="inventory hosts with ansible-core and ansible-runner that run Ansible for the "
+        "others: the hosts are shared out over them (ansible-runner's streaming protocol)")
+
+
 def add_waves(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serial", type=wave_size, default="100%",
                         help="hosts per wave, a count (5) or a share (25%%) (default 100%%)")

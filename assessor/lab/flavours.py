@@ -26,9 +26,13 @@ def load_flavours() -> dict[str, dict[str, Any]]:
         if not isinstance(data, dict):
             raise ConfigError(f"assessor/lab/flavours/{entry.name}: expected flavour: steps")
         for name, spec in data.items():
-            flavour = merged.setdefault(name, {"description": "", "steps": []})
+            flavour = merged.setdefault(name, {"description": "", "steps": [], "packages": [],
+                                               "python": {}})
             flavour["description"] = flavour["description"] or spec.get("description", "")
             flavour["steps"] += spec.get("steps") or []
+            # packages come with the host's root (a variant root, built once), not at boot
+            flavour["packages"] += spec.get("packages") or []
+            flavour["python"] = spec.get("python") or flavour["python"]
     return merged
 
 

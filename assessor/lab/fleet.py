@@ -30,7 +30,7 @@ from assessor.lab import aptrepo, network
 from assessor.lab.access import authorize, write_inventory, write_known_hosts
 from assessor.lab.flavours import apply_steps, load_flavours, parse_flavours
 from assessor.lab.machine import MachineProfile, machine_keys, module_names, read_machine
-from assessor.lab.rootfs import ensure_rootfs, needs_unified_cgroup
+from assessor.lab.rootfs import RootExtras, ensure_rootfs, needs_unified_cgroup
 
 # re-exported: callers (the lab command, the tests) know a lab by this module
 from assessor.lab.state import LabHost as LabHost
@@ -69,7 +69,7 @@ def up(
         raise ConfigError(f"lab {name!r} is already up: run `assessor lab down --name {name}`")
     known = load_flavours()
     cycle = parse_flavours(flavours, known)
-    root = ensure_rootfs(release, say)
+    roots = {f: ensure_rootfs(release, say, RootExtras.of(known[f])) for f in dict.fromkeys(cycle)}
 
     directory = lab_dir(name)
     directory.mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,7 @@ def up(
             )
             state.hosts.append(host)
             save_state(state)
-            start_host(state, host, root, known[flavour].get("steps") or [])
+            start_host(state, host, roots[flavour], known[flavour].get("steps") or [])
             save_state(state)
             say(f"  {host.name} ({flavour}) at {host.address}")
         for host in state.hosts:

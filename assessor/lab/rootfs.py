@@ -9,10 +9,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -76,11 +79,42 @@ def recipe_key(release: str) -> str:
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
-def ensure_rootfs(release: str, say: Say = print) -> Path:
-    """Return the cached root for `release`, building it first if needed."""
+@dataclass(frozen=True)
+class RootExtras:
+    """What a flavour adds to the release's root: Debian packages, and a Python venv of
+    wheels the controller downloads from PyPI (flavour keys `packages` and `python`)."""
+
+    packages: tuple[str, ...] = ()
+    venv: str = ""  # where the venv goes on the host
+    requirements: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # the venv's bin/ programs linked into /usr/local/bin
+
+    @classmethod
+    def of(cls, flavour: dict[str, Any]) -> RootExtras:
+        python = flavour.get("python") or {}
+        return cls(tuple(sorted(set(flavour.get("packages") or ()))), str(python.get("venv", "")),
+                   tuple(python.get("requirements") or ()), tuple(python.get("links") or ()))
+
+    def key(self) -> str:
+        text = "\n".join([*self.packages, self.venv, *self.requirements, *self.links])
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def ensure_rootfs(release: str, say: Say = print, extras: RootExtras | None = None) -> Path:
+    """Return the cached root for `release`, building it first if needed; with `extras`,
+    a variant of it with those added (built once from it, cached beside it)."""
     if release not in RELEASES:
         raise ConfigError(f"unknown release {release!r} (known: {', '.join(RELEASES)})")
     root = cache_root() / f"{release}-{recipe_key(release)}"
+    if extras and extras != RootExtras():
+        base = ensure_rootfs(release, say)
+        variant = root.with_name(f"{root.name}+{extras.key()}")
+        if not (variant / ".complete").exists():
+            with open(root.parent / ".lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not (variant / ".complete").exists():
+                    build_variant(base, variant, extras, say)
+        return variant
     if (root / ".complete").exists():
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -92,12 +126,72 @@ def ensure_rootfs(release: str, say: Say = print) -> Path:
     return root
 
 
+def build_variant(base: Path, variant: Path, extras: RootExtras, say: Say) -> None:
+    """The release's root plus `extras`: packages from Debian's archive as the root's own
+    were, wheels downloaded here (the host never reaches PyPI) installed into a venv by the
+    root's own Python; the lab's no-name-server resolv.conf and the rest of customise() kept."""
+    staging = variant.with_name(variant.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    say(f"building {variant.name} from {base.name} (once): {' '.join(extras.packages)} "
+        f"{' '.join(extras.requirements)}")
+    log = variant.with_name(variant.name + ".log")
+    log.write_text("")
+    run("cp", "-a", "--reflink=auto", str(base), str(staging))
+    (staging / ".complete").unlink()
+    if extras.packages:
+        lab_resolv = (staging / "etc/resolv.conf").read_text()
+        (staging / "etc/resolv.conf").write_text(Path("/etc/resolv.conf").read_text())
+        try:
+            install_extras(staging, list(extras.packages), log)
+        finally:
+            (staging / "etc/resolv.conf").write_text(lab_resolv)
+            (staging / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
+    if extras.venv:
+        install_venv(staging, extras, log)
+    (staging / ".complete").write_text(f"{base.name} + {extras}\n")
+    staging.rename(variant)
+
+
+def install_venv(root: Path, extras: RootExtras, log: Path) -> None:
+    version = subprocess.run(
+        ["chroot", str(root), "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    wheels = root / "tmp/assessor-wheels"
+    wheels.mkdir(parents=True)
+    machine = platform.machine()
+    platforms = [f"--platform={tag}_{machine}" for tag in
+                 ("manylinux2014", "manylinux_2_28", "manylinux_2_31", "manylinux_2_34")]
+    steps = [
+        [sys.executable, "-m", "pip", "download", "-q", "--dest", str(wheels),
+         "--only-binary=:all:", f"--python-version={version}", "--implementation=cp",
+         *platforms, *extras.requirements],
+        ["chroot", str(root), "python3", "-m", "venv", extras.venv],
+        ["chroot", str(root), f"{extras.venv}/bin/pip", "install", "-q", "--no-index",
+         "--find-links=/tmp/assessor-wheels", *extras.requirements],
+    ]
+    # the host's pip sees none of this machine's pip settings (its indexes, certificates)
+    chroot_env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    with open(log, "a") as out:
+        for step in steps:
+            code = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT,
+                                  env=chroot_env if step[0] == "chroot" else None,
+                                  timeout=DEBOOTSTRAP_TIMEOUT, check=False).returncode
+            if code:
+                raise ConfigError(f"{' '.join(step[:4])} ... failed (exit {code}); see {log}")
+    shutil.rmtree(wheels)
+    for name in extras.links:
+        link = root / "usr/local/bin" / name
+        link.unlink(missing_ok=True)
+        link.symlink_to(f"{extras.venv}/bin/{name}")
+
+
 def prune_stale(release: str, keep: Path, min_age: float = STALE_AFTER) -> None:
     """Remove the release's roots of other recipes that no lab host is built on and that are
     older than `min_age` seconds (another checkout may still use a recent one)."""
     in_use = Path("/proc/mounts").read_text()
     for old in keep.parent.glob(f"{release}-*"):
-        if old == keep or not old.is_dir() or old.suffix == ".building" \
+        if old == keep or old.name.startswith(f"{keep.name}+") or not old.is_dir() \
+                or old.suffix == ".building" \
                 or f"lowerdir={old}" in in_use or not (old / ".complete").exists() \
                 or time.time() - (old / ".complete").stat().st_mtime < min_age:
             continue

@@ -12,8 +12,12 @@ Each module here is one command's wiring of those steps, with options as a datac
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from assessor.inventory import host_variables
+from assessor.nodes import Shard, plan_shards
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,3 +29,14 @@ class HostsOptions:
     out: Path
     limit: str | None = None
     forks: int = 20
+    execution_nodes: tuple[str, ...] = ()  # inventory hosts that run Ansible for the others
+
+
+def shards_for(options: HostsOptions) -> list[Shard]:
+    """The run shared out over `options.execution_nodes` (none: run here)."""
+    if not options.execution_nodes:
+        return []
+    targets = host_variables(options.inventory, options.limit)
+    every = host_variables(options.inventory)
+    worker_dir = f"/tmp/assessor-node-{secrets.token_hex(12)}"
+    return plan_shards(list(targets), list(options.execution_nodes), every, worker_dir)

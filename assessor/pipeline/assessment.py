@@ -21,7 +21,7 @@ from assessor.catalogue import (
 from assessor.errors import ConfigError
 from assessor.evaluate import evaluate_host, plan_probes
 from assessor.inventory import InventoryHost, load_inventory
-from assessor.pipeline import HostsOptions
+from assessor.pipeline import HostsOptions, shards_for
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult, Severity
@@ -123,6 +123,7 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
             limit=options.limit,
             forks=options.forks,
             on_host=on_host,
+            shards=shards_for(options),
         )
 
     ordered = [results.get(h.name) or host_result(h, None, controls) for h in hosts]
