@@ -7,8 +7,12 @@
     `ansible-playbook` with default settings (fact gathering, no pipelining, 5 forks).
 (c) the floor: one plain `ssh` per host piping the same snapshot code to python3, all
     hosts in parallel; nothing can collect the same data with fewer round trips.
+(d) Ansible's own floor: `ansible all -m ansible.builtin.ping` with the assessor's
+    settings (pipelining, ControlPersist), the cost of Ansible reaching each host at all.
 
-Prints wall times, the assessor's peak RSS, and the ratios b/a and a/c. Needs root (lab).
+Prints wall times, controller CPU (user + system of the whole process tree) per host for
+(a) and (d) and their ratio, the assessor's peak RSS, and the ratios b/a and a/c. Needs
+root (lab).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import subprocess
 import sys
@@ -36,6 +41,7 @@ from assessor.catalogue import Control, load_catalogue  # noqa: E402
 from assessor.checks import probes_for  # noqa: E402
 from assessor.evaluate import plan_probes  # noqa: E402
 from assessor.lab import fleet  # noqa: E402
+from assessor.runner import ANSIBLE_SETTINGS  # noqa: E402
 
 LAB = "bench"
 MODULE = ROOT / "roles/collect/library/assessor_snapshot.py"
@@ -51,6 +57,21 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, st
     if proc.returncode not in (0, 1):  # 1 = controls failed, which is expected
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return elapsed, proc.stderr
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process tree so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_ping(inventory: Path) -> tuple[float, float]:
+    """(d): wall time and controller CPU of Ansible's ping with the assessor's settings."""
+    env = dict(os.environ) | ANSIBLE_SETTINGS | {"PATH": f"{BIN}:{os.environ['PATH']}"}
+    before = children_cpu()
+    elapsed, _ = timed([str(BIN / "ansible"), "all", "-i", str(inventory), "-m",
+                        "ansible.builtin.ping", "--forks", "20"], env=env)
+    return elapsed, children_cpu() - before
 
 
 def run_assessor(inventory: Path, profile: str, out: Path) -> tuple[float, int, int]:
@@ -173,7 +194,10 @@ def main() -> int:
                      say=lambda _: None)
     try:
         floor_time = run_floor(state, plan_probes(controls))  # also warms the page cache
+        ping_time, ping_cpu = run_ping(inventory)
+        before = children_cpu()
         assess_time, rss_kb, child_kb = run_assessor(inventory, args.profile, work / "reports")
+        assess_cpu = children_cpu() - before
         floor_time = min(floor_time, run_floor(state, plan_probes(controls)))
         task_time = 0.0 if args.skip_slow_way else run_per_task(inventory, controls, work)
     finally:
@@ -192,6 +216,10 @@ def main() -> int:
         print(f"b/a = {task_time / assess_time:.1f}   (target >= 20)")
     print(f"(c) floor: one ssh per host     {floor_time:8.2f} s")
     print(f"a/c = {assess_time / floor_time:.1f}   (target <= 2)")
+    print(f"(d) ansible -m ping             {ping_time:8.2f} s")
+    print(f"controller CPU per host: assess {1000 * assess_cpu / args.hosts:.0f} ms, "
+          f"ping {1000 * ping_cpu / args.hosts:.0f} ms; ratio {assess_cpu / ping_cpu:.2f} "
+          "(target <= 1.5)")
     print(f"work dir: {work}  (rerun a lab with: {shlex.join(sys.argv)} --keep-lab)")
     return 0
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-
+from assessor import schemacheck
 from assessor.advisories import versions
 from assessor.advisories.model import AdvisoryError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 def pointer(path: Iterable[Any]) -> str:
@@ -22,9 +23,11 @@ def pointer(path: Iterable[Any]) -> str:
 
 
 def validate(document: Any, schema: Mapping[str, Any], source: Path | str) -> None:
-    errors = list(Draft202012Validator(schema).iter_errors(document))
+    errors = schemacheck.errors(schema, document)
     if not errors:
         return
+    from jsonschema.exceptions import best_match  # imported only for a failing document
+
     error = best_match(errors)
     raise AdvisoryError(source, pointer(error.absolute_path), describe(error))
 

@@ -10,14 +10,16 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
+from assessor import schemacheck
 from assessor.checks import params_problem
 from assessor.errors import ConfigError
 from assessor.results import Severity
 from assessor.yamlfile import load_with_lines, strip_lines
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,7 @@ def load_catalogue_file(path: Path) -> Catalogue:
 
 def _validate(path: Path, raw: dict[str, Any]) -> None:
     clean = strip_lines(raw)
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(clean), key=lambda e: list(e.absolute_path))
+    errors = sorted(schemacheck.errors(_schema(), clean), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError(_describe(path, raw, errors[0]))
     seen: dict[str, int] = {}
@@ -129,7 +130,7 @@ def _validate(path: Path, raw: dict[str, Any]) -> None:
                               f"field 'check': {problem}")
 
 
-def _describe(path: Path, raw: dict[str, Any], error: jsonschema.ValidationError) -> str:
+def _describe(path: Path, raw: dict[str, Any], error: ValidationError) -> str:
     where: Any = raw
     line = 1
     control_id = ""

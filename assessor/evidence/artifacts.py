@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from assessor import schemacheck
 from assessor.errors import ConfigError
 from assessor.yamlfile import LINE, load_with_lines, strip_lines
 
@@ -63,13 +62,13 @@ def load_file(path: Path) -> list[Artifact]:
     raw = load_with_lines(path, "evidence artifacts")
     if not isinstance(raw, list):
         raise ConfigError(f"{path}: evidence artifacts must be a list of entries")
-    validator = jsonschema.Draft202012Validator(_schema()["items"])
+    item_schema = _schema()["items"]
     seen: set[str] = set()
     artifacts = []
     for entry in raw:
         line = entry.get(LINE, 1) if isinstance(entry, dict) else 1
         clean = strip_lines(entry)
-        error = next(iter(validator.iter_errors(clean)), None)
+        error = next(iter(schemacheck.errors(item_schema, clean)), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "entry"
             name = clean.get("id", "?") if isinstance(clean, dict) else "?"

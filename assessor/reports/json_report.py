@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-import jsonschema
 
 from assessor.errors import ConfigError
 from assessor.results import RESULTS_FORMAT, Finding, HostResult, RunResult
@@ -34,6 +33,8 @@ def schema() -> dict[str, Any]:
 
 def problems(data: Any) -> list[str]:
     """Every place `data` departs from the schema, as `path: message`; empty when valid."""
+    import jsonschema  # slow to import (see assessor.schemacheck): only for failing data
+
     validator = jsonschema.Draft7Validator(
         schema(), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
     )
