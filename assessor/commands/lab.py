@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from assessor.commands.options import add_format
 from assessor.lab import fleet
 from assessor.lab.rootfs import RELEASES
+from assessor.reports.tabular import Column, Listing, emit, note
 
 
 def add_parser(commands: Any) -> None:
@@ -32,6 +33,7 @@ def add_parser(commands: Any) -> None:
         "vulnerable assessor-demo installed (the advisory demo)")
     for sub in (up, status, down, demo):
         sub.add_argument("--name", default="demo", help="lab name (default demo)")
+    add_format(status)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -45,27 +47,27 @@ def run(args: argparse.Namespace, console: Console) -> int:
     elif args.lab_command == "demo-repo":
         fleet.serve_demo_repo(args.name, say)
     else:
-        show_status(args.name, console)
+        show_status(args.name, console, args.format)
     return 0
 
 
-def show_status(name: str, console: Console) -> None:
+def show_status(name: str, console: Console, fmt: str | None = None) -> None:
     state, rows = fleet.status(name)
     if state is None:
-        console.print(f"lab {name!r} is not up", markup=False)
+        note(console, fmt, f"lab {name!r} is not up")
         return
-    table = Table(title=f"lab {state.name} · {state.release} · {state.subnet}")
-    for column in ("host", "flavour", "address", "running", "ssh", "boots", "booted"):
-        table.add_column(column)
+    listing = Listing(f"lab {state.name} · {state.release} · {state.subnet}",
+                      [Column("host", key=True), Column("flavour"), Column("address", key=True),
+                       Column("running"), Column("ssh"), Column("boots", right=True),
+                       Column("booted")])
     for row in rows:
         booted = time.strftime("%H:%M:%S", time.localtime(row.booted_at)) \
             if row.booted_at else "-"
-        table.add_row(row.name, row.flavour, row.address,
-                      "yes" if row.running else "NO", "yes" if row.ssh else "NO",
-                      str(row.boots), booted)
-    console.print(table)
-    console.print(f"inventory: {state.inventory}", markup=False)
+        listing.add(row.name, row.flavour, row.address, "yes" if row.running else "NO",
+                    "yes" if row.ssh else "NO", str(row.boots), booted)
+    emit(listing, console, fmt)
+    note(console, fmt, f"inventory: {state.inventory}")
     machine = state.machine_profile
     shared = ", ".join(f"{k}={'absent' if v is None else v}" for k, v in machine.sysctl.items())
-    console.print(f"shared with this machine (kernel {machine.kernel}): {shared}; "
-                  f"built in: {', '.join(machine.built_in) or 'none asked'}", markup=False)
+    note(console, fmt, f"shared with this machine (kernel {machine.kernel}): {shared}; "
+         f"built in: {', '.join(machine.built_in) or 'none asked'}")

@@ -8,9 +8,11 @@ from typing import Any
 
 from rich.console import Console
 
+from assessor.commands.options import add_format
 from assessor.errors import ConfigError
 from assessor.reports import json_report, write_all
-from assessor.reports.terminal import summary_table
+from assessor.reports.tabular import emit, note
+from assessor.reports.terminal import summary_listing
 from assessor.results import Severity
 
 
@@ -19,6 +21,7 @@ def add_parser(commands: Any) -> None:
         "report", help="re-render a run's reports from its results.json (no host contacted)"
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -28,6 +31,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
     result = json_report.read(run_dir)
     # results.json is the source being rendered: it is read, never rewritten
     written = write_all(result, run_dir, skip=("json",))
-    console.print(summary_table(result, Severity.LOW))
-    console.print(f"Rendered {len(written)} files: {run_dir}/index.html", markup=False)
+    emit(summary_listing(result, Severity.LOW), console, args.format)
+    note(console, args.format, f"Rendered {len(written)} files: {run_dir}/index.html")
     return 0
