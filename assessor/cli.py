@@ -22,6 +22,7 @@ from assessor.commands import (
     assess,
     controls,
     diff,
+    doctor,
     evidence,
     exposure,
     harden,
@@ -51,6 +52,7 @@ COMMANDS = {
     "hunt": hunt,
     "evidence": evidence,
     "keys": keys,
+    "doctor": doctor,
 }
 
 

@@ -28,6 +28,14 @@ class InventoryHost:
 
 
 def load_inventory(path: Path, limit: str | None = None) -> list[InventoryHost]:
+    return load_inventory_vars(path, limit)[0]
+
+
+def load_inventory_vars(
+    path: Path, limit: str | None = None
+) -> tuple[list[InventoryHost], dict[str, dict[str, object]]]:
+    """The hosts and, per host, its variables as Ansible merged them (for `doctor`, which
+    connects the way Ansible would: ansible_user, ansible_port, ssh args...)."""
     if not path.exists():
         raise ConfigError(f"{path}: inventory file not found")
     command = [ansible_tool("ansible-inventory"), "-i", str(path), "--list"]
@@ -47,11 +55,14 @@ def load_inventory(path: Path, limit: str | None = None) -> list[InventoryHost]:
         raise ConfigError(f"{path}: ansible-inventory took over {INVENTORY_TIMEOUT}s") from exc
     if proc.returncode != 0:
         raise ConfigError(describe_inventory_error(path, proc.stderr))
-    hosts = hosts_from_listing(json.loads(proc.stdout))
+    listing = json.loads(proc.stdout)
+    hosts = hosts_from_listing(listing)
     if not hosts:
         wanted = f" matching --limit {limit!r}" if limit else ""
         raise ConfigError(f"{path}: no hosts{wanted} in the inventory")
-    return hosts
+    meta = listing.get("_meta", {}) if isinstance(listing, dict) else {}
+    hostvars = meta.get("hostvars", {}) if isinstance(meta, dict) else {}
+    return hosts, {h.name: dict(hostvars.get(h.name, {})) for h in hosts}
 
 
 def describe_inventory_error(path: Path, stderr: str) -> str:
