@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete: this entry point answers shell completion)
 """The `assessor` command line: parse arguments, call one command, map errors to exit codes.
 
 Each command lives in `assessor/commands/<name>.py` with `add_parser()` and `run()`, which
@@ -14,10 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 
-from assessor import __version__
+from assessor import __version__, completion, config
 from assessor.commands import (
     assess,
     controls,
@@ -33,6 +35,7 @@ from assessor.commands import (
     patch,
     report,
     rollback,
+    settings,
     watch,
 )
 from assessor.errors import AssessorError
@@ -53,6 +56,7 @@ COMMANDS = {
     "evidence": evidence,
     "keys": keys,
     "doctor": doctor,
+    "config": settings,
 }
 
 
@@ -64,16 +68,43 @@ def build_parser() -> argparse.ArgumentParser:
         "3 some host not assessed.",
     )
     parser.add_argument("--version", action="version", version=f"assessor {__version__}")
+    parser.add_argument("--config", dest="config_file", type=Path, metavar="FILE",
+                        help=f"settings file (default ./{config.FILE_NAME}, then "
+                        f"$XDG_CONFIG_HOME/assessor/{config.FILE_NAME}; ${config.ENV})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS.values():
         module.add_parser(commands)
     return parser
 
 
+def settings_file(argv: list[str]) -> Path | None:
+    """The top-level --config, looked for before the command (watch has its own --config)."""
+    for index, arg in enumerate(argv):
+        if arg == "--config" and index + 1 < len(argv):
+            return Path(argv[index + 1])
+        if arg.startswith("--config="):
+            return Path(arg.partition("=")[2])
+        if not arg.startswith("-"):
+            break
+    return None
+
+
+def parse_arguments(words: list[str]) -> argparse.Namespace:
+    """The command line over the settings file's values (flags win), as the command sees it."""
+    parser = build_parser()
+    effective = config.apply(parser, config.load(config.find(settings_file(words))))
+    completion.autocomplete(parser)
+    args = parser.parse_args(words)
+    config.flags_win(args, parser, words)
+    args.effective_settings = effective
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
     console = Console(highlight=False)
     try:
+        args = parse_arguments(words)
         return int(COMMANDS[args.command].run(args, console))
     except AssessorError as exc:
         # one error, one line: never wrapped, so scripts and tests can grep it whole
