@@ -6,8 +6,10 @@ turn arguments into the options dataclass of its `assessor/pipeline/<name>.py` a
 the result; adding a command is those two modules (plus its playbook, role, judge and a
 reporter registry entry) and one entry in COMMANDS. Commands never import each other.
 
-Exit codes: 0 nothing failed; 1 a control failed at or above --fail-on; 2 usage or
-configuration error; 3 some host could not be assessed.
+Exit codes, one rule for every command (assessor.errors.outcome_code; README "Exit codes"):
+0 nothing to act on; 1 a reached host has something to act on; 2 usage or configuration
+error; 3 some host could not be reached or processed (wins over 1). Settings come from
+assessor.toml (assessor.config) under the command line; completion from argcomplete.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assessor",
         description="Assess and harden Linux hosts over SSH with Ansible.",
-        epilog="Exit codes: 0 ok, 1 controls failed, 2 usage/config error, "
-        "3 some host not assessed.",
+        epilog="Exit codes: 0 nothing to act on, 1 something to act on (a failed control, "
+        "an exposure, a match, a regression), 2 usage/config error, 3 some host not "
+        "reached or processed (wins over 1).",
     )
     parser.add_argument("--version", action="version", version=f"assessor {__version__}")
     parser.add_argument("--config", dest="config_file", type=Path, metavar="FILE",

@@ -10,7 +10,8 @@ from typing import Any
 from rich.console import Console
 
 from assessor.commands.options import add_format
-from assessor.lab import fleet
+from assessor.lab import fleet, reuse
+from assessor.lab.flavours import load_flavours, parse_flavours
 from assessor.lab.rootfs import RELEASES
 from assessor.reports.tabular import Column, Listing, emit, note
 
@@ -26,6 +27,9 @@ def add_parser(commands: Any) -> None:
         help="comma-separated flavours to cycle through (default weak,partial,hardened)",
     )
     up.add_argument("--inventory", type=Path, help="where to write the inventory")
+    up.add_argument("--reuse", action="store_true",
+                    help="keep the lab when it is up as asked with every host answering; "
+                    "restart it when hosts are gone (what `make demo` runs)")
     status = actions.add_parser("status", help="list lab hosts")
     down = actions.add_parser("down", help="stop and remove every lab host")
     demo = actions.add_parser(
@@ -41,6 +45,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.print(message, markup=False)
 
     if args.lab_command == "up":
+        if args.reuse and reuse_running(args, say):
+            return 0
         fleet.up(args.name, args.hosts, args.release, args.flavours, args.inventory, say)
     elif args.lab_command == "down":
         fleet.down(args.name, say)
@@ -49,6 +55,22 @@ def run(args: argparse.Namespace, console: Console) -> int:
     else:
         show_status(args.name, console, args.format)
     return 0
+
+
+def reuse_running(args: argparse.Namespace, say: fleet.Say) -> bool:
+    """True when the running lab is kept; after a RESTART verdict the old one is down."""
+    state, rows = fleet.status(args.name)
+    seen = [reuse.Seen(r.name, r.running, r.ssh) for r in rows]
+    verdict, why = reuse.plan(state, seen, count=args.hosts, release=args.release,
+                              flavours=parse_flavours(args.flavours, load_flavours()),
+                              inventory=args.inventory)
+    if verdict == reuse.REUSE and state is not None:
+        say(f"lab {args.name!r} is up ({why}): reusing it; inventory {state.inventory}")
+        return True
+    if verdict == reuse.RESTART:
+        say(f"lab {args.name!r} restarts: {why}")
+        fleet.down(args.name, say)
+    return False
 
 
 def show_status(name: str, console: Console, fmt: str | None = None) -> None:
