@@ -213,12 +213,13 @@ def convert(action: argparse.Action, value: Any, where: str) -> Any:
     flag = option_name(action)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ConfigError(f"{where}: {flag}: give a string or a number")
+    choices = ", ".join(shown(c) for c in action.choices or ())
     try:
         result = action.type(str(value)) if callable(action.type) else value
     except (argparse.ArgumentTypeError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {flag}: {exc or 'invalid value'} ({value!r})") from exc
+        why = f"{value!r} is not one of {choices}" if choices else f"{exc} ({value!r})"
+        raise ConfigError(f"{where}: {flag}: {why}") from exc
     if action.choices is not None and result not in action.choices:
-        choices = ", ".join(shown(c) for c in action.choices)
         raise ConfigError(f"{where}: {flag}: {value!r} is not one of {choices}")
     return result
 

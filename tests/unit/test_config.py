@@ -79,7 +79,8 @@ def test_search_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("forks = 5\nforks2 = 1\n", "x.toml:2: no command has an option --forks2"),
     ("[assess]\n\nforks = 0\n", "x.toml:3 [assess]: --forks: must be at least 1"),
-    ("[assess]\nfail_on = \"severe\"\n", "x.toml:2 [assess]: --fail-on: "),
+    ("[assess]\nfail_on = \"severe\"\n",
+     "x.toml:2 [assess]: --fail-on: 'severe' is not one of info, low, medium, high, critical"),
     ("[asses]\nforks = 1\n", "x.toml:2: [asses] is not a command"),
     ("[lab]\nprofile = \"x\"\n", "x.toml:2 [lab]: lab has no option --profile"),
     ("check = \"yes\"\n", "x.toml:1: --check is a switch: give true or false"),
