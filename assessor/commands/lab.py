@@ -42,7 +42,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     def say(message: str) -> None:
-        console.print(message, markup=False)
+        console.print(message, markup=False, soft_wrap=True)
 
     if args.lab_command == "up":
         if args.reuse and reuse_running(args, say):

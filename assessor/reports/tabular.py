@@ -45,12 +45,18 @@ LISTING_SCHEMA = "listing.schema.json"
 
 @dataclass(frozen=True)
 class Column:
-    """`key`: never cut (a host name, a control id); `wide`: gets the spare width (a title)."""
+    """`key`: never cut (a host name, a control id); `wide`: gets the spare width (a title);
+    `short`: the header a table shows where the name is much wider than the values."""
 
     name: str
     key: bool = False
     wide: bool = False
     right: bool = False
+    short: str = ""
+
+    @property
+    def header(self) -> str:
+        return self.short or self.name
 
 
 @dataclass
@@ -144,20 +150,26 @@ def check(data: Any, schema: str) -> None:
 
 
 class Fitted:
-    """The listing as a rich table when its columns fit the width, else as blocks.
+    """The listing as a boxed table when its columns fit the width, else as a compact one
+    (no box, two spaces between columns), else as blocks.
 
     Each column needs: a key column its longest value (never wrapped); any other column its
     longest word up to MAX_WORD (a version, an address: wrapped between words, not inside);
-    a wide column (a title, a reason) only MIN_WIDE, since its words wrap.
+    a wide column (a title, a reason) only MIN_WIDE, since its words wrap. A column empty
+    in every row is left out of the table (plain, csv and json keep every column).
     """
 
     MAX_WORD = 40
     MIN_WIDE = 12
-    PAD = 3  # per column: two spaces of padding and a border
+    BOXED_PAD = 3  # per column: a space either side and a border
+    COMPACT_PAD = 2  # per column: two spaces
 
     def __init__(self, listing: Listing) -> None:
         self.listing = listing
-        self.minimums = [self.minimum(i, c) for i, c in enumerate(listing.columns)]
+        rows = listing.rows
+        self.shown = [i for i in range(len(listing.columns))
+                      if not rows or any(row[i] for row in rows)]
+        self.minimums = {i: self.minimum(i, listing.columns[i]) for i in self.shown}
 
     def minimum(self, index: int, column: Column) -> int:
         cells = [row[index] for row in self.listing.rows]
@@ -166,30 +178,36 @@ class Fitted:
         else:
             words = max((len(w) for c in cells for w in c.split()), default=0)
             widest = min(words, self.MIN_WIDE if column.wide else self.MAX_WORD)
-        return max(widest, len(column.name))
+        return max(widest, len(column.header))
 
-    def needed_width(self) -> int:
-        return 1 + sum(m + self.PAD for m in self.minimums)
+    def needed_width(self, pad: int = BOXED_PAD) -> int:
+        return 1 + sum(m + pad for m in self.minimums.values())
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.needed_width() <= options.max_width:
-            yield self.table()
-            return
-        yield from self.blocks()
+            yield self.table(boxed=True)
+        elif self.needed_width(self.COMPACT_PAD) <= options.max_width:
+            yield self.table(boxed=False)
+        else:
+            yield from self.blocks()
 
-    def table(self) -> Table:
+    def table(self, boxed: bool) -> Table:
         listing = self.listing
-        table = Table(title=Text(listing.title) if listing.title else None)
-        for column, least in zip(listing.columns, self.minimums, strict=True):
+        title = Text(listing.title) if listing.title else None
+        table = Table(title=title) if boxed else Table(
+            title=title, box=None, padding=(0, 2, 0, 0), show_edge=False, pad_edge=False)
+        for i in self.shown:
+            column, least = listing.columns[i], self.minimums[i]
             if column.key:
-                table.add_column(column.name, no_wrap=True, overflow="ignore", min_width=least)
+                table.add_column(column.header, no_wrap=True, overflow="ignore",
+                                 min_width=least)
             else:
-                table.add_column(column.name, overflow="fold", min_width=least,
+                table.add_column(column.header, overflow="fold", min_width=least,
                                  ratio=1 if column.wide else None,
                                  justify="right" if column.right else "left")
         for r, row in enumerate(listing.rows):
-            table.add_row(*(Text(cell, style=listing.styles.get((r, c), ""))
-                            for c, cell in enumerate(row)))
+            table.add_row(*(Text(row[c], style=listing.styles.get((r, c), ""))
+                            for c in self.shown))
         return table
 
     def blocks(self) -> RenderResult:

@@ -27,12 +27,16 @@ def progress(console: Console) -> Progress:
     )
 
 
+SHORT = {Status.NOTAPPLICABLE: "n/a"}  # table headers only: plain and csv say it whole
+
+
 def summary_listing(run: RunResult, fail_on: Severity) -> Listing:
     """Per host: score and counts by status; `--format json` gives json_report.summary."""
     fleet = "" if run.score is None else f" · fleet score {run.score:.1f}%"
     gate = f"fail>={fail_on.value}"
     columns = [Column("host", key=True), Column("score", right=True),
-               *(Column(s.value, right=True) for s in Status), Column(gate, right=True),
+               *(Column(s.value, right=True, short=SHORT.get(s, "")) for s in Status),
+               Column(gate, right=True, short=f"≥{fail_on.value}"),
                Column("why", wide=True)]
     listing = Listing(f"Assessment {run.run_id} · profile {run.profile}{fleet}", columns,
                       data=summary(run, fail_on), schema=SUMMARY_SCHEMA)

@@ -133,3 +133,24 @@ def test_no_color_is_honoured_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
     assert "┃" in out.getvalue()
     coloured = "\x1b[31m" in out.getvalue() or "\x1b[32m" in out.getvalue()
     assert coloured is not no_color
+
+
+def test_between_boxed_and_blocks_a_compact_table() -> None:
+    from assessor.reports.tabular import Fitted
+
+    ok = HostResult("weak-01", "192.0.2.9", findings=[
+        Finding(control_id="c", title="t", section="s", severity=Severity.LOW,
+                status=Status.PASS, reason="", expected="", observed="")])
+    run = RunResult(run_id="r", started="", finished="", tool_version="", catalogue_version="",
+                    profile="p", inventory="", hosts=[ok])
+    listing = summary_listing(run, Severity.LOW)
+    fitted = Fitted(listing)
+    assert "why" not in [listing.columns[i].name for i in fitted.shown]  # empty: not shown
+    boxed, compact = fitted.needed_width(), fitted.needed_width(Fitted.COMPACT_PAD)
+    assert compact < boxed
+    assert "┃" in table_text(listing, boxed)
+    middle = table_text(listing, compact)
+    assert "┃" not in middle and any(line.startswith("weak-01 ") for line in middle.splitlines())
+    assert "n/a" in middle  # the short header; plain keeps the whole name
+    assert "notapplicable" in render_text(listing, "plain").splitlines()[0]
+    assert "  score: " in table_text(listing, compact - 1)
