@@ -54,11 +54,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
 def control_listing(controls: list[Control], version: str) -> Listing:
     listing = Listing(f"{len(controls)} controls · catalogue {version}",
                       [Column("id", key=True), Column("severity"), Column("cis"),
-                       Column("title", wide=True), Column("profiles")])
+                       Column("title", wide=True), Column("profiles", optional=True)])
     for control in controls:
         listing.add(control.id, control.severity.value,
                     str(control.refs.get("cis_debian12", "")), control.title,
-                    ",".join(control.profiles))
+                    ", ".join(control.profiles))
     return listing
 
 

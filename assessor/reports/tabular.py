@@ -46,13 +46,15 @@ LISTING_SCHEMA = "listing.schema.json"
 @dataclass(frozen=True)
 class Column:
     """`key`: never cut (a host name, a control id); `wide`: gets the spare width (a title);
-    `short`: the header a table shows where the name is much wider than the values."""
+    `short`: the header a table shows where the name is much wider than the values;
+    `optional`: a table too narrow for every column leaves it out before it gives up."""
 
     name: str
     key: bool = False
     wide: bool = False
     right: bool = False
     short: str = ""
+    optional: bool = False  # left out of a table too narrow for it (never of plain/csv/json)
 
     @property
     def header(self) -> str:
@@ -151,7 +153,8 @@ def check(data: Any, schema: str) -> None:
 
 class Fitted:
     """The listing as a boxed table when its columns fit the width, else as a compact one
-    (no box, two spaces between columns), else as blocks.
+    (no box, two spaces between columns), else the same without its optional columns,
+    else as blocks (every column, one `name: value` line each).
 
     Each column needs: a key column its longest value (never wrapped); any other column its
     longest word up to MAX_WORD (a version, an address: wrapped between words, not inside);
@@ -170,6 +173,9 @@ class Fitted:
         self.shown = [i for i in range(len(listing.columns))
                       if not rows or any(row[i] for row in rows)]
         self.minimums = {i: self.minimum(i, listing.columns[i]) for i in self.shown}
+        self.required = [i for i in self.shown if not listing.columns[i].optional]
+        self.natural = {i: max([len(listing.columns[i].header)] + [
+            len(line) for row in rows for line in row[i].splitlines()]) for i in self.shown}
 
     def minimum(self, index: int, column: Column) -> int:
         cells = [row[index] for row in self.listing.rows]
@@ -180,34 +186,46 @@ class Fitted:
             widest = min(words, self.MIN_WIDE if column.wide else self.MAX_WORD)
         return max(widest, len(column.header))
 
-    def needed_width(self, pad: int = BOXED_PAD) -> int:
-        return 1 + sum(m + pad for m in self.minimums.values())
+    def needed_width(self, pad: int = BOXED_PAD, columns: list[int] | None = None) -> int:
+        return 1 + sum(self.minimums[i] + pad for i in columns or self.shown)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if self.needed_width() <= options.max_width:
-            yield self.table(boxed=True)
-        elif self.needed_width(self.COMPACT_PAD) <= options.max_width:
-            yield self.table(boxed=False)
-        else:
-            yield from self.blocks()
+        for columns in (self.shown, self.required):
+            for boxed, pad in ((True, self.BOXED_PAD), (False, self.COMPACT_PAD)):
+                if self.needed_width(pad, columns) <= options.max_width:
+                    yield self.table(boxed, columns, options.max_width)
+                    return
+        yield from self.blocks()
 
-    def table(self, boxed: bool) -> Table:
+    def widths(self, columns: list[int], pad: int, available: int) -> dict[int, int]:
+        """Each column's minimum, then the spare width to the narrow columns up to their
+        natural width, then to the wide ones: fixed widths, which rich never squeezes
+        below what a column needs."""
+        widths = {i: self.minimums[i] for i in columns}
+        spare = available - self.needed_width(pad, columns)
+        wide = [i for i in columns if self.listing.columns[i].wide]
+        for i in [i for i in columns if i not in wide] + wide:
+            grow = max(0, min(spare, self.natural[i] - widths[i]))
+            widths[i] += grow
+            spare -= grow
+        return widths
+
+    def table(self, boxed: bool, columns: list[int] | None = None,
+              available: int = 80) -> Table:
         listing = self.listing
         title = Text(listing.title) if listing.title else None
         table = Table(title=title) if boxed else Table(
             title=title, box=None, padding=(0, 2, 0, 0), show_edge=False, pad_edge=False)
-        for i in self.shown:
-            column, least = listing.columns[i], self.minimums[i]
-            if column.key:
-                table.add_column(column.header, no_wrap=True, overflow="ignore",
-                                 min_width=least)
-            else:
-                table.add_column(column.header, overflow="fold", min_width=least,
-                                 ratio=1 if column.wide else None,
-                                 justify="right" if column.right else "left")
+        columns = columns or self.shown
+        widths = self.widths(columns, self.BOXED_PAD if boxed else self.COMPACT_PAD, available)
+        for i in columns:
+            column = listing.columns[i]
+            table.add_column(column.header, width=widths[i], no_wrap=column.key,
+                             overflow="ignore" if column.key else "fold",
+                             justify="right" if column.right else "left")
         for r, row in enumerate(listing.rows):
             table.add_row(*(Text(row[c], style=listing.styles.get((r, c), ""))
-                            for c in self.shown))
+                            for c in columns))
         return table
 
     def blocks(self) -> RenderResult:

@@ -154,3 +154,14 @@ def test_between_boxed_and_blocks_a_compact_table() -> None:
     assert "n/a" in middle  # the short header; plain keeps the whole name
     assert "notapplicable" in render_text(listing, "plain").splitlines()[0]
     assert "  score: " in table_text(listing, compact - 1)
+
+
+def test_an_optional_column_goes_before_the_table_gives_up() -> None:
+    listing = Listing("t", [Column("id", key=True), Column("title", wide=True),
+                            Column("profiles", optional=True)])
+    listing.add("ssh.permit-root-login", "SSH root login is disabled",
+                "server-l1, server-l2, workstation-l1")
+    wide, narrow = table_text(listing, 120), table_text(listing, 45)
+    assert "profiles" in wide and "┃" in wide
+    assert "profiles" not in narrow and "ssh.permit-root-login" in narrow and "┃" in narrow
+    assert "profiles" in render_text(listing, "plain")
