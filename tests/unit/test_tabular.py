@@ -165,3 +165,23 @@ def test_an_optional_column_goes_before_the_table_gives_up() -> None:
     assert "profiles" in wide and "┃" in wide
     assert "profiles" not in narrow and "ssh.permit-root-login" in narrow and "┃" in narrow
     assert "profiles" in render_text(listing, "plain")
+
+
+def test_harden_json_is_its_record_summarised_and_schema_checked() -> None:
+    from assessor.remediation.beforeafter import HostComparison, Row
+    from assessor.remediation.changes import Change
+    from assessor.remediation.record import HardenRecord, HostRecord
+    from assessor.reports.harden import before_after_listing, changes_listing
+
+    change = Change(host="weak-01", control="ssh.permit-root-login", task="t",
+                    status="changed", diff="-PermitRootLogin yes\n+PermitRootLogin no\n")
+    host = HostRecord("weak-01", "changed", "", [change], HostComparison(
+        "weak-01", "changed", fixed=[Row("ssh.permit-root-login", "fail", "pass")]))
+    record = HardenRecord("r", "server-l1", "inv", False, "s", "f", [], [], [], "1", 100,
+                          False, [], [host])
+    data = json.loads(render_text(before_after_listing(record), "json"))
+    assert data["hosts"][0]["fixed"] == ["ssh.permit-root-login"]
+    assert data["hosts"][0]["changes"] == [{"control": "ssh.permit-root-login",
+                                            "status": "changed"}]
+    plain = render_text(changes_listing(record), "plain").splitlines()
+    assert plain[1].startswith("weak-01\tchanged\tssh.permit-root-login\t-PermitRootLogin yes ")
