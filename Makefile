@@ -12,7 +12,7 @@ LAB_NAME ?= demo
 DEMO_INVENTORY := inventories/lab/$(LAB_NAME).yml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: deps venv lint unit test demo demo-advisory demo-down ee-context clean
+.PHONY: deps venv lint unit test demo demo-advisory demo-down ee-context clean completion
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -46,9 +46,10 @@ unit: venv
 test: deps venv lint
 	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15 tests
 
-demo: deps venv
-	$(BIN)/assessor lab down --name $(LAB_NAME)  # a second `make demo` starts afresh
-	$(BIN)/assessor lab up --name $(LAB_NAME) --hosts 3 --flavours weak,partial,hardened
+# Idempotent: a second `make demo` reuses the running lab (or restarts it when its hosts
+# are gone) and assesses again, so the fleet page's trend chart gains a point.
+demo: deps venv completion
+	$(BIN)/assessor lab up --reuse --name $(LAB_NAME) --hosts 3 --flavours weak,partial,hardened
 	$(BIN)/assessor assess -i $(DEMO_INVENTORY) --out reports; \
 	  rc=$$?; echo "assess exit code $$rc (1 = some control failed, as a demo should show)"; \
 	  [ $$rc -le 1 ]
@@ -79,6 +80,14 @@ ee-context: venv
 	cp ee/dist/assessor-baseline-*.tar.gz ee/assessor-baseline.tar.gz
 	$(BIN)/ansible-builder create -f execution-environment.yml -c ee/context --output-filename Containerfile
 	@echo "Build context: ee/context (ansible-builder build -f execution-environment.yml)"
+# bash and zsh completion from the real parser (argcomplete), kept inside the venv.
+COMPLETIONS := $(VENV)/share/bash-completion/completions/assessor $(VENV)/share/zsh/site-functions/_assessor
+completion: venv
+	@mkdir -p $(VENV)/share/bash-completion/completions $(VENV)/share/zsh/site-functions
+	$(BIN)/register-python-argcomplete --shell bash assessor > $(VENV)/share/bash-completion/completions/assessor
+	$(BIN)/register-python-argcomplete --shell zsh assessor > $(VENV)/share/zsh/site-functions/_assessor
+	@echo "completion: bash: source $(CURDIR)/$(VENV)/share/bash-completion/completions/assessor"
+	@echo "            zsh:  fpath=($(CURDIR)/$(VENV)/share/zsh/site-functions \$$fpath); autoload -Uz compinit && compinit"
 
 demo-down: venv
 	$(BIN)/assessor lab down --name $(LAB_NAME)

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete: this entry point answers shell completion)
 """The `assessor` command line: parse arguments, call one command, map errors to exit codes.
 
 Each command lives in `assessor/commands/<name>.py` with `add_parser()` and `run()`, which
@@ -5,8 +6,10 @@ turn arguments into the options dataclass of its `assessor/pipeline/<name>.py` a
 the result; adding a command is those two modules (plus its playbook, role, judge and a
 reporter registry entry) and one entry in COMMANDS. Commands never import each other.
 
-Exit codes: 0 nothing failed; 1 a control failed at or above --fail-on; 2 usage or
-configuration error; 3 some host could not be assessed.
+Exit codes, one rule for every command (assessor.errors.outcome_code; README "Exit codes"):
+0 nothing to act on; 1 a reached host has something to act on; 2 usage or configuration
+error; 3 some host could not be reached or processed (wins over 1). Settings come from
+assessor.toml (assessor.config) under the command line; completion from argcomplete.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 
-from assessor import __version__
+from assessor import __version__, completion, config
 from assessor.commands import (
     assess,
     collection,
     controls,
     diff,
+    doctor,
     evidence,
     exposure,
     harden,
@@ -33,6 +38,7 @@ from assessor.commands import (
     patch,
     report,
     rollback,
+    settings,
     watch,
 )
 from assessor.errors import AssessorError
@@ -53,6 +59,8 @@ COMMANDS = {
     "evidence": evidence,
     "keys": keys,
     "collection": collection,
+    "doctor": doctor,
+    "config": settings,
 }
 
 
@@ -60,20 +68,48 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assessor",
         description="Assess and harden Linux hosts over SSH with Ansible.",
-        epilog="Exit codes: 0 ok, 1 controls failed, 2 usage/config error, "
-        "3 some host not assessed.",
+        epilog="Exit codes: 0 nothing to act on, 1 something to act on (a failed control, "
+        "an exposure, a match, a regression), 2 usage/config error, 3 some host not "
+        "reached or processed (wins over 1).",
     )
     parser.add_argument("--version", action="version", version=f"assessor {__version__}")
+    parser.add_argument("--config", dest="config_file", type=Path, metavar="FILE",
+                        help=f"settings file (default ./{config.FILE_NAME}, then "
+                        f"$XDG_CONFIG_HOME/assessor/{config.FILE_NAME}; ${config.ENV})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS.values():
         module.add_parser(commands)
     return parser
 
 
+def settings_file(argv: list[str]) -> Path | None:
+    """The top-level --config, looked for before the command (watch has its own --config)."""
+    for index, arg in enumerate(argv):
+        if arg == "--config" and index + 1 < len(argv):
+            return Path(argv[index + 1])
+        if arg.startswith("--config="):
+            return Path(arg.partition("=")[2])
+        if not arg.startswith("-"):
+            break
+    return None
+
+
+def parse_arguments(words: list[str]) -> argparse.Namespace:
+    """The command line over the settings file's values (flags win), as the command sees it."""
+    parser = build_parser()
+    effective = config.apply(parser, config.load(config.find(settings_file(words))))
+    completion.autocomplete(parser)
+    args = parser.parse_args(words)
+    config.flags_win(args, parser, words)
+    args.effective_settings = effective
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
     console = Console(highlight=False)
     try:
+        args = parse_arguments(words)
         return int(COMMANDS[args.command].run(args, console))
     except AssessorError as exc:
         # one error, one line: never wrapped, so scripts and tests can grep it whole

@@ -28,22 +28,19 @@ class InventoryHost:
 
 
 def load_inventory(path: Path, limit: str | None = None) -> list[InventoryHost]:
-    hosts = hosts_from_listing(inventory_listing(path, limit))
-    if not hosts:
-        wanted = f" matching --limit {limit!r}" if limit else ""
-        raise ConfigError(f"{path}: no hosts{wanted} in the inventory")
-    return hosts
+    return load_inventory_vars(path, limit)[0]
 
 
 def host_variables(path: Path, limit: str | None = None) -> dict[str, dict[str, object]]:
-    """Each host's variables as Ansible resolved them (group vars merged in)."""
-    meta = inventory_listing(path, limit).get("_meta", {})
-    hostvars = meta.get("hostvars", {}) if isinstance(meta, dict) else {}
-    return {str(name): dict(values) for name, values in hostvars.items()}
+    """Each host's variables as Ansible merged them (execution nodes are reached so)."""
+    return load_inventory_vars(path, limit)[1]
 
 
-def inventory_listing(path: Path, limit: str | None = None) -> dict[str, object]:
-    """`ansible-inventory --list`, with unparsed inventories made fatal."""
+def load_inventory_vars(
+    path: Path, limit: str | None = None
+) -> tuple[list[InventoryHost], dict[str, dict[str, object]]]:
+    """The hosts and, per host, its variables as Ansible merged them (for `doctor`, which
+    connects the way Ansible would: ansible_user, ansible_port, ssh args...)."""
     if not path.exists():
         raise ConfigError(f"{path}: inventory file not found")
     command = [ansible_tool("ansible-inventory"), "-i", str(path), "--list"]
@@ -63,8 +60,14 @@ def inventory_listing(path: Path, limit: str | None = None) -> dict[str, object]
         raise ConfigError(f"{path}: ansible-inventory took over {INVENTORY_TIMEOUT}s") from exc
     if proc.returncode != 0:
         raise ConfigError(describe_inventory_error(path, proc.stderr))
-    listing: dict[str, object] = json.loads(proc.stdout)
-    return listing
+    listing = json.loads(proc.stdout)
+    hosts = hosts_from_listing(listing)
+    if not hosts:
+        wanted = f" matching --limit {limit!r}" if limit else ""
+        raise ConfigError(f"{path}: no hosts{wanted} in the inventory")
+    meta = listing.get("_meta", {}) if isinstance(listing, dict) else {}
+    hostvars = meta.get("hostvars", {}) if isinstance(meta, dict) else {}
+    return hosts, {h.name: dict(hostvars.get(h.name, {})) for h in hosts}
 
 
 def describe_inventory_error(path: Path, stderr: str) -> str:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assessor.errors import NOT_ASSESSED
+from assessor.errors import outcome_code
 
 RESULTS_FORMAT = 1
 
@@ -181,8 +181,6 @@ class RunResult:
 
     def exit_code(self, fail_on: Severity) -> int:
         """3 if a host could not be assessed, else 1 if a control failed at `fail_on`+, else 0."""
-        if any(not h.assessed for h in self.hosts):
-            return NOT_ASSESSED
-        if any(h.failures_at_or_above(fail_on) for h in self.hosts):
-            return 1
-        return 0
+        return outcome_code(
+            some_host_missed=any(not h.assessed for h in self.hosts),
+            something_to_act_on=any(h.failures_at_or_above(fail_on) for h in self.hosts))

@@ -8,9 +8,15 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_execution_nodes, add_forks, print_report_path
+from assessor.commands.options import (
+    add_execution_nodes,
+    add_forks,
+    add_format,
+    print_report_path,
+)
 from assessor.pipeline.assessment import DEFAULT_PROFILE, AssessOptions, assess
-from assessor.reports.terminal import summary_table
+from assessor.reports.tabular import emit, note, status_console
+from assessor.reports.terminal import summary_listing
 from assessor.results import Severity
 
 
@@ -31,6 +37,7 @@ def add_parser(commands: Any) -> None:
         "--fail-on", type=Severity, choices=list(Severity), default=Severity.LOW,
         help="lowest severity whose failure gives exit 1 (default low)",
     )
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -39,10 +46,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         profile=args.profile, fail_on=args.fail_on, catalogue=args.catalogue,
         tailoring=args.tailoring, waivers=args.waivers, execution_nodes=args.execution_nodes,
     )
-    result = assess(options, console)
-    console.print(summary_table(result, options.fail_on))
+    result = assess(options, status_console(console))
+    emit(summary_listing(result, options.fail_on), console, args.format)
     fleet = "n/a" if result.score is None else f"{result.score:.1f}%"
-    console.print(f"Fleet score {fleet} (severity-weighted share of controls passed)")
+    note(console, args.format, f"Fleet score {fleet} (severity-weighted share of controls passed)")
     print_report_path(console, Path(options.out) / result.run_id, "results.json, junit.xml, "
-                      "hosts/<host>/junit.xml and report.html")
+                      "hosts/<host>/junit.xml and report.html", args.format)
     return result.exit_code(args.fail_on)

@@ -8,11 +8,12 @@ from typing import Any
 
 import yaml
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from assessor.catalogue import Control, apply_tailoring, load_catalogue, load_tailoring
+from assessor.commands.options import add_format
 from assessor.errors import ConfigError
+from assessor.reports.tabular import Column, Listing, default_format, emit
 
 
 def add_parser(commands: Any) -> None:
@@ -25,6 +26,7 @@ def add_parser(commands: Any) -> None:
     show.add_argument("control_id", metavar="ID")
     for sub in (listing, show):
         sub.add_argument("--catalogue", type=Path, help="catalogue file or directory")
+        add_format(sub)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -33,7 +35,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
         by_id = {c.id: c for c in catalogue.controls}
         if args.control_id not in by_id:
             raise ConfigError(f"no control {args.control_id!r} in the catalogue")
-        console.print(Text(describe(by_id[args.control_id])), soft_wrap=True)
+        control = fields(by_id[args.control_id])
+        if (args.format or default_format(console)) == "table":
+            console.print(Text(describe(control)), soft_wrap=True)
+        else:
+            emit(field_listing(control), console, args.format)
         return 0
     if args.tailoring:
         controls = apply_tailoring(catalogue, load_tailoring(args.tailoring))
@@ -41,25 +47,41 @@ def run(args: argparse.Namespace, console: Console) -> int:
         controls = catalogue.profile(args.profile)
     else:
         controls = list(catalogue.controls)
-    console.print(control_table(controls, catalogue.version))
+    emit(control_listing(controls, catalogue.version), console, args.format)
     return 0
 
 
-def control_table(controls: list[Control], version: str) -> Table:
-    table = Table(title=f"{len(controls)} controls · catalogue {version}")
-    table.add_column("id", no_wrap=True)
-    for column in ("severity", "CIS", "title", "profiles"):
-        table.add_column(column, overflow="fold")
+def control_listing(controls: list[Control], version: str) -> Listing:
+    listing = Listing(f"{len(controls)} controls · catalogue {version}",
+                      [Column("id", key=True), Column("severity"), Column("cis"),
+                       Column("title", wide=True), Column("profiles", optional=True)])
     for control in controls:
-        table.add_row(
-            control.id, control.severity.value, str(control.refs.get("cis_debian12", "")),
-            control.title, ", ".join(control.profiles),
-        )
-    return table
+        listing.add(control.id, control.severity.value,
+                    str(control.refs.get("cis_debian12", "")), control.title,
+                    ", ".join(control.profiles))
+    return listing
 
 
-def describe(control: Control) -> str:
+def field_listing(control: dict[str, Any]) -> Listing:
+    """`field value` rows (lists comma-joined, mappings as key=value); json: the control."""
+    listing = Listing(str(control["id"]), [Column("field", key=True), Column("value", wide=True)],
+                      data=control, schema="control.schema.json")
+    for name, value in control.items():
+        if isinstance(value, dict):
+            value = " ".join(f"{k}={','.join(v) if isinstance(v, list) else v}"
+                             for k, v in value.items())
+        elif isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        listing.add(name, str(value))
+    return listing
+
+
+def describe(control: dict[str, Any]) -> str:
     """A control as the catalogue holds it, in the same YAML shape an author writes."""
+    return yaml.safe_dump(control, sort_keys=False, width=90)
+
+
+def fields(control: Control) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": control.id,
         "title": control.title,
@@ -73,4 +95,4 @@ def describe(control: Control) -> str:
         "remediation": control.remediation_text(),
         "profiles": list(control.profiles),
     }
-    return yaml.safe_dump({k: v for k, v in data.items() if v}, sort_keys=False, width=90)
+    return {k: v for k, v in data.items() if v}

@@ -12,9 +12,15 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_advisory_options, print_report_path, seconds
+from assessor.commands.options import (
+    add_advisory_options,
+    add_format,
+    print_report_path,
+    seconds,
+)
 from assessor.pipeline.packages import ExposureOptions, exit_code, exposure
-from assessor.reports.terminal import exposure_table
+from assessor.reports.tabular import emit, status_console
+from assessor.reports.terminal import exposure_listing
 
 
 def add_parser(commands: Any) -> None:
@@ -24,6 +30,7 @@ def add_parser(commands: Any) -> None:
         "installed packages. Exit 1 when any host is exposed.",
     )
     add_advisory_options(parser)
+    add_format(parser)
     parser.add_argument(
         "--no-update-cache", action="store_true",
         help="judge against the package lists as they are (no apt-get update first)",
@@ -41,8 +48,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         forks=args.forks, update_cache=not args.no_update_cache,
         update_timeout=args.update_timeout,
     )
-    result = exposure(options, console)
-    console.print(exposure_table(result))
+    result = exposure(options, status_console(console))
+    emit(exposure_listing(result), console, args.format)
     print_report_path(console, options.out / result.run_id,
-                      "results.json, junit.xml, hosts/<host>/junit.xml")
+                      "results.json, junit.xml, hosts/<host>/junit.xml", args.format)
     return exit_code(result)

@@ -14,10 +14,11 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_forks, add_waves
+from assessor.commands.options import add_forks, add_format, add_waves
 from assessor.pipeline.hardening import HardenOptions, harden
 from assessor.remediation.record import HardenRecord
-from assessor.reports.harden import before_after_table, changes_table
+from assessor.reports.harden import before_after_listing, changes_listing
+from assessor.reports.tabular import default_format, emit, note, status_console
 
 
 def add_parser(commands: Any) -> None:
@@ -36,6 +37,7 @@ def add_parser(commands: Any) -> None:
     add_waves(parser)
     add_forks(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="run directory root")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -45,30 +47,36 @@ def run(args: argparse.Namespace, console: Console) -> int:
         controls=args.controls, skip=args.skip, check=args.check, serial=args.serial,
         max_fail_percentage=args.max_fail_percentage,
     )
-    record, run_dir = harden(options, console)
-    return summarise(record, run_dir, console)
+    record, run_dir = harden(options, status_console(console))
+    return summarise(record, run_dir, console, args.format)
 
 
-def summarise(record: HardenRecord, run_dir: Path, console: Console) -> int:
-    console.print(changes_table(record))
+def summarise(record: HardenRecord, run_dir: Path, console: Console,
+              fmt: str | None = None) -> int:
+    """A terminal gets both tables; plain, csv and json one listing each (the changes with
+    --check, else before / after; json is the record's summary either way)."""
+    fmt = fmt or default_format(console)
+
+    def say(text: str) -> None:
+        note(console, fmt, text)
+
+    if fmt == "table" or record.check:
+        emit(changes_listing(record), console, fmt)
     changed = sum(1 for h in record.hosts for c in h.changes if c.status == "changed")
     verb = "would change" if record.check else "changed"
-    console.print(f"{changed} change(s) {verb} across {len(record.hosts)} host(s)")
+    say(f"{changed} change(s) {verb} across {len(record.hosts)} host(s)")
     if not record.check:
-        console.print(before_after_table(record))
+        emit(before_after_listing(record), console, fmt)
     if record.failed:
-        console.print(f"failed: {', '.join(record.failed)}", markup=False)
+        say(f"failed: {', '.join(record.failed)}")
     if record.untouched:
-        console.print(f"stopped after a wave exceeded --max-fail-percentage "
-                      f"{record.max_fail_percentage}: left untouched: "
-                      f"{', '.join(record.untouched)}", markup=False)
+        say(f"stopped after a wave exceeded --max-fail-percentage "
+            f"{record.max_fail_percentage}: left untouched: {', '.join(record.untouched)}")
     if record.regressions:
-        console.print(f"REGRESSION: {record.regressions} control(s) pass before and fail after; "
-                      "see harden.html", markup=False)
+        say(f"REGRESSION: {record.regressions} control(s) pass before and fail after; "
+            "see harden.html")
     if record.manual:
-        console.print(f"{len(record.manual)} manual control(s) not applied: "
-                      f"{', '.join(record.manual)}", markup=False)
-    console.print(f"Report: {run_dir}/harden.html (harden.json"
-                  + ("" if record.check else f"; undo with `assessor rollback {run_dir}`") + ")",
-                  markup=False)
+        say(f"{len(record.manual)} manual control(s) not applied: {', '.join(record.manual)}")
+    say(f"Report: {run_dir}/harden.html (harden.json"
+        + ("" if record.check else f"; undo with `assessor rollback {run_dir}`") + ")")
     return record.exit_code()

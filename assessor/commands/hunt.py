@@ -16,12 +16,13 @@ from typing import Any
 from rich.console import Console
 
 from assessor import __version__
-from assessor.commands.options import add_forks, print_report_path
+from assessor.commands.options import add_forks, add_format, print_report_path
 from assessor.hunt import DEFAULT_PATHS, hunt_result, sweep_vars, tables_for
 from assessor.intel import HuntTables, load_intel
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.reports import write_all
-from assessor.reports.terminal import progress
+from assessor.reports.tabular import emit
+from assessor.reports.terminal import progress, summary_listing
 from assessor.results import HostResult, RunResult, Severity
 from assessor.rundir import ANSIBLE, new_run_dir, now
 from assessor.runner import HostOutcome, run_playbook
@@ -48,6 +49,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--limit", help="Ansible host pattern for a subset of hosts")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     add_forks(parser)
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -76,7 +78,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         waivers=str(args.waivers or ""),
     )
     write_all(result, run_dir)
-    print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml")
+    emit(summary_listing(result, Severity.INFO), console, args.format)
+    print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml",
+                      args.format)
     return result.exit_code(Severity.INFO)
 
 

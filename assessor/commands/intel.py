@@ -8,20 +8,19 @@ fetches a TAXII 2.1 collection into a bundle file that `show` (and the hunt) rea
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
+from assessor.commands.options import add_format
 from assessor.errors import ConfigError
 from assessor.intel import load_intel, load_warninglists, summarise
 from assessor.intel.normalise import parse_timestamp
 from assessor.intel.taxii import MAX_PAGES, TIMEOUT, Credentials, pull, write_bundle
+from assessor.reports.tabular import Column, Listing, emit, note
 
 PASSWORD_ENV = "ASSESSOR_TAXII_PASSWORD"
 TOKEN_ENV = "ASSESSOR_TAXII_TOKEN"
@@ -39,7 +38,7 @@ def add_parser(commands: Any) -> None:
                       help="drop STIX indicators whose confidence is below N (0-100)")
     show.add_argument("--at", type=timestamp, metavar="TIME",
                       help="judge validity at this RFC 3339 time (default: now)")
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(show)
     get = actions.add_parser("pull", help="fetch a TAXII 2.1 collection into a bundle file")
     get.add_argument("--taxii", required=True, metavar="URL", help="the TAXII API root URL")
     get.add_argument("--collection", required=True, metavar="ID")
@@ -61,10 +60,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     intake = load_intel(args.paths, now=args.at, min_confidence=args.min_confidence,
                         allowlists=load_warninglists(args.allowlist))
     summary = summarise(intake)
-    if args.format == "json":
-        console.print_json(json.dumps(summary))
-    else:
-        print_summary(summary, console)
+    note(console, args.format, f"{summary['indicators']} indicators from "
+         f"{len(summary['sources'])} sources")
+    emit(summary_listing(summary), console, args.format)
     return 0
 
 
@@ -85,25 +83,18 @@ def run_pull(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def print_summary(summary: dict[str, Any], console: Console) -> None:
-    console.print(f"{summary['indicators']} indicators from {len(summary['sources'])} "
-                  "sources", markup=False)
-    for title, counts in (("type", summary["by_type"]), ("source", summary["by_source"]),
+def summary_listing(summary: dict[str, Any]) -> Listing:
+    """One row per count (by type, by source, not used) and per unsupported object."""
+    listing = Listing("indicators", [Column("group"), Column("name", key=True),
+                                     Column("count", right=True), Column("detail", wide=True)],
+                      data=summary, schema="intel-summary.schema.json")
+    for group, counts in (("by type", summary["by_type"]), ("by source", summary["by_source"]),
                           ("not used", summary["skipped"])):
-        if counts:
-            table = Table(title=f"by {title}" if title != "not used" else title)
-            table.add_column(title)
-            table.add_column("count", justify="right")
-            for name, count in counts.items():  # Text: patterns look like rich markup
-                table.add_row(Text(name), str(count))
-            console.print(table)
-    if summary["unsupported"]:
-        table = Table(title="unsupported")
-        for column in ("id", "reason", "value"):
-            table.add_column(column, overflow="fold")
-        for item in summary["unsupported"]:
-            table.add_row(Text(item["id"]), Text(item["reason"]), Text(item["value"]))
-        console.print(table)
+        for name, count in counts.items():
+            listing.add(group, name, str(count), "")
+    for item in summary["unsupported"]:
+        listing.add("unsupported", item["id"], "", f"{item['reason']}: {item['value']}")
+    return listing
 
 
 def timestamp(text: str) -> datetime:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from assessor.reports.tabular import FORMATS, note
+
 _SERIAL = re.compile(r"^[1-9]\d*%?$")
 
 
@@ -67,9 +69,10 @@ def add_waves(parser: argparse.ArgumentParser) -> None:
                         "(default 100: never stop early)")
 
 
-def print_report_path(console: Console, run_dir: Path, beside: str) -> None:
-    console.print(f"Reports: {run_dir.resolve()}/index.html", markup=False, soft_wrap=True)
-    console.print(f"  ({beside} beside it)", markup=False)
+def print_report_path(console: Console, run_dir: Path, beside: str,
+                      fmt: str | None = None) -> None:
+    note(console, fmt, f"Reports: {run_dir.resolve()}/index.html")
+    note(console, fmt, f"  ({beside} beside it)")
 
 
 def add_advisory_options(parser: argparse.ArgumentParser) -> None:
@@ -81,3 +84,12 @@ def add_advisory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", help="Ansible host pattern for a subset of hosts")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     add_forks(parser)
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    """--format for every listing and summary; assessor.reports.tabular prints it."""
+    parser.add_argument(
+        "--format", choices=FORMATS, default=None,
+        help="table (default on a terminal), plain (default when piped: tab-separated, "
+        "one header line), json (schema in assessor/schemas), csv",
+    )

@@ -11,10 +11,16 @@ from typing import Any
 from rich.console import Console
 
 from assessor.advisories.patchrun import REBOOT_CHOICES
-from assessor.commands.options import add_advisory_options, add_waves, print_report_path
+from assessor.commands.options import (
+    add_advisory_options,
+    add_format,
+    add_waves,
+    print_report_path,
+)
 from assessor.pipeline.packages import exit_code
 from assessor.pipeline.patching import PatchOptions, patch
-from assessor.reports.terminal import exposure_table
+from assessor.reports.tabular import emit, note, status_console
+from assessor.reports.terminal import exposure_listing
 
 
 def add_parser(commands: Any) -> None:
@@ -25,6 +31,7 @@ def add_parser(commands: Any) -> None:
         "Exit 1 when any host is still exposed.",
     )
     add_advisory_options(parser)
+    add_format(parser)
     parser.add_argument("--check", action="store_true",
                         help="dry run: Ansible check mode with diffs, nothing changes")
     add_waves(parser)
@@ -45,11 +52,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
         all_security=args.all_security, min_free_mb=args.min_free_mb,
     )
     # unlike exposure, patch changes hosts: say up front what it may install besides the plan
-    console.print(("would upgrade" if args.check else "upgrades") + " the planned packages "
-                  "with Ansible's apt module, which also installs python3-apt on a host that "
-                  "lacks it; plans per host: hosts/<host>/evidence/apt-plan.txt", markup=False)
-    result = patch(options, console)
-    console.print(exposure_table(result))
+    note(console, args.format, ("would upgrade" if args.check else "upgrades") + " the planned "
+         "packages with Ansible's apt module, which also installs python3-apt on a host that "
+         "lacks it; plans per host: hosts/<host>/evidence/apt-plan.txt")
+    result = patch(options, status_console(console))
+    emit(exposure_listing(result), console, args.format)
     print_report_path(console, options.out / result.run_id, "results.json, junit.xml, "
-                      "hosts/<host>/junit.xml, hosts/<host>/evidence/")
+                      "hosts/<host>/junit.xml, hosts/<host>/evidence/", args.format)
     return exit_code(result)

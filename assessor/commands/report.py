@@ -13,11 +13,12 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import print_report_path
+from assessor.commands.options import add_format, print_report_path
 from assessor.errors import ConfigError
 from assessor.pipeline.assessment import DEFAULT_PROFILE, RecordedOptions, assess_recorded
 from assessor.reports import json_report, write_all
-from assessor.reports.terminal import summary_table
+from assessor.reports.tabular import emit, note
+from assessor.reports.terminal import summary_listing
 from assessor.results import Severity
 
 
@@ -41,6 +42,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--catalogue", type=Path, help="catalogue file or directory")
     parser.add_argument("--fail-on", type=Severity, choices=list(Severity), default=Severity.LOW,
                         help="lowest severity whose failure gives exit 1 (default low)")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -54,8 +56,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     result = json_report.read(run_dir)
     # results.json is the source being rendered: it is read, never rewritten
     written = write_all(result, run_dir, skip=("json",))
-    console.print(summary_table(result, Severity.LOW))
-    console.print(f"Rendered {len(written)} files: {run_dir}/index.html", markup=False)
+    emit(summary_listing(result, Severity.LOW), console, args.format)
+    note(console, args.format, f"Rendered {len(written)} files: {run_dir}/index.html")
     return 0
 
 
@@ -66,7 +68,7 @@ def from_artifacts(args: argparse.Namespace, console: Console) -> int:
         tailoring=args.tailoring, waivers=args.waivers,
     )
     result = assess_recorded(options)
-    console.print(summary_table(result, options.fail_on))
+    emit(summary_listing(result, options.fail_on), console, args.format)
     print_report_path(console, Path(options.out) / result.run_id, "results.json, junit.xml, "
-                      "hosts/<host>/junit.xml and report.html")
+                      "hosts/<host>/junit.xml and report.html", args.format)
     return result.exit_code(options.fail_on)

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from assessor.commands.options import add_forks
 from assessor.pipeline.rollback import RollbackOptions, rollback
+from assessor.reports.tabular import status_console
 
 
 def add_parser(commands: Any) -> None:
@@ -35,7 +36,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     options = RollbackOptions(run_dir=args.run_dir, inventory=args.inventory,
                               limit=args.limit, force=args.force, forks=args.forks)
-    record = rollback(options, console)
+    record = rollback(options, status_console(console))
     results, failures = record.hosts, record.failures
     console.print(table(results, failures))
     packages = {h: r.get("packages_not_restored", []) for h, r in results.items()}

@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
+from assessor.errors import outcome_code
 from assessor.watch.config import load_config
 from assessor.watch.cycle import CycleReport
 from assessor.watch.install import units, write_units
@@ -41,12 +42,19 @@ def run(args: argparse.Namespace, console: Console) -> int:
             console.print(f"wrote {path}", markup=False)
         return 0
 
+    missed: list[str] = []  # hosts the last cycle could not assess: exit 3 with --once
+
     def on_cycle(report: CycleReport) -> None:
+        missed[:] = [r.name for r in report.results if not r.assessed]
         up = sum(1 for r in report.results if r.assessed)
         console.print(f"cycle {report.cycle}: {up}/{len(report.results)} hosts assessed, "
                       f"{len(report.notified)} notifications, {report.duration:.1f}s; "
                       f"sent {report.flush.sent}, pending {report.flush.pending}",
                       markup=False)
 
-    return watch(config, args.inventory, args.out, once=args.once,
+    code = watch(config, args.inventory, args.out, once=args.once,
                  metrics=args.metrics_textfile, on_cycle=on_cycle)
+    # findings reach people through the sinks (alerts), so they never set the code: it says
+    # whether the cycle itself saw every host
+    return outcome_code(some_host_missed=args.once and bool(missed),
+                        something_to_act_on=False) or code

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from assessor import __version__
 from assessor.advisories import Advisory, judge, load_advisories, to_finding
-from assessor.errors import NOT_ASSESSED
+from assessor.errors import outcome_code
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.pipeline import HostsOptions
 from assessor.reports import write_all
@@ -138,12 +138,10 @@ EXPOSED = (Status.FAIL, Status.ERROR)
 
 
 def exit_code(run: RunResult) -> int:
-    """1 when a host is (or may be) exposed, else 3 when a host could not be read, else 0."""
-    if any(f.status in EXPOSED for h in run.hosts for f in h.findings):
-        return 1
-    if any(not h.assessed for h in run.hosts):
-        return NOT_ASSESSED
-    return 0
+    """3 when a host could not be read, else 1 when a host is (or may be) exposed, else 0."""
+    return outcome_code(
+        some_host_missed=any(not h.assessed for h in run.hosts),
+        something_to_act_on=any(f.status in EXPOSED for h in run.hosts for f in h.findings))
 
 
 @dataclass(frozen=True, kw_only=True)

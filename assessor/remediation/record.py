@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assessor.errors import NOT_ASSESSED
+from assessor.errors import outcome_code
 from assessor.remediation.beforeafter import HostComparison
 from assessor.remediation.changes import Change, HostLog
 
@@ -52,13 +52,14 @@ class HardenRecord:
         return [h.name for h in self.hosts if h.state in ("failed", "unreachable")]
 
     def exit_code(self) -> int:
-        """NOT_ASSESSED when a host failed or a wave stopped the run, else 1 when something
-        regressed or still fails, else 0."""
-        if self.failed or self.untouched:
-            return NOT_ASSESSED
+        """3 when a host failed or a wave stopped the run (hosts left untouched), else 1
+        when a control the run applied still fails or now fails (a regression) on a host,
+        else 0: after `harden`, 0 means every applied control passes, as `assess` would
+        say."""
         still = any(h.comparison and (h.comparison.still_failing or h.comparison.error)
                     for h in self.hosts)
-        return 1 if self.regressions or still else 0
+        return outcome_code(some_host_missed=bool(self.failed or self.untouched),
+                            something_to_act_on=bool(self.regressions or still))
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,10 @@ class RollbackRecord:
     failures: Mapping[str, str]  # host -> why it failed or could not be reached
 
     def exit_code(self) -> int:
-        """NOT_ASSESSED when a host failed, 1 when a file was left alone (conflict), else 0."""
-        if self.failures:
-            return NOT_ASSESSED
-        return 1 if any(r.get("conflicts") for r in self.hosts.values()) else 0
+        """3 when a host failed, else 1 when a file was left alone (conflict), else 0."""
+        return outcome_code(
+            some_host_missed=bool(self.failures),
+            something_to_act_on=any(r.get("conflicts") for r in self.hosts.values()))
 
 
 def host_record(log: HostLog, comparison: HostComparison | None = None) -> HostRecord:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assessor.reports.tabular import Column, Listing
 from assessor.results import Finding, HostResult, RunResult, Status
 
 FAILING = (Status.FAIL, Status.ERROR)
@@ -144,3 +145,30 @@ def text_lines(diff: RunDiff) -> list[str]:
         f"{len(diff.new_hosts)} new host(s), {len(diff.gone_hosts)} gone"
     )
     return lines
+
+
+def diff_listing(diff: RunDiff) -> Listing:
+    """One row per change per host (and per host lost, recovered, new or gone)."""
+    listing = Listing(f"diff {diff.before.run_id} -> {diff.after.run_id}",
+                      [Column("host", key=True), Column("change"), Column("control", key=True),
+                       Column("severity"), Column("before"), Column("after"),
+                       Column("observed", wide=True)])
+    for host in diff.hosts:
+        if host.lost:
+            listing.add(host.name, "regressed", "", "", "assessed", "not assessed", host.lost,
+                        style={1: "red"})
+        if host.recovered:
+            listing.add(host.name, "recovered", "", "", "not assessed", "assessed", "")
+        for label, changes in (
+            ("newly failing", host.newly_failing), ("fixed", host.fixed),
+            ("changed evidence", host.changed_evidence), ("other", host.other),
+        ):
+            for c in changes:
+                listing.add(host.name, label, c.control_id, c.severity, c.before, c.after,
+                            f"{c.observed_before!r} -> {c.observed_after!r}",
+                            style={1: "red" if label == "newly failing" else ""})
+    for h in diff.new_hosts:
+        listing.add(h.name, "new host", "", "", "", "", "")
+    for h in diff.gone_hosts:
+        listing.add(h.name, "gone host", "", "", "", "", "")
+    return listing

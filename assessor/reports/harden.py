@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from rich.table import Table
-from rich.text import Text
 
 from assessor.errors import ConfigError
 from assessor.remediation.changes import Change
 from assessor.remediation.record import HardenRecord
+from assessor.reports.tabular import Column, Listing
 from assessor.rundir import write_text
 
 JSON_FILE = "harden.json"
@@ -48,21 +47,20 @@ def read_json(run_dir: Path) -> dict[str, Any]:
     return record
 
 
-def changes_table(record: HardenRecord) -> Table:
+def changes_listing(record: HardenRecord) -> Listing:
     """Per host, per control: what changed (or would change, with --check)."""
     verb = "would change" if record.check else "changed"
-    table = Table(title=f"Harden {record.run_id}: {verb} per host and control")
-    for column in ("Host", "State", "Control", "Change"):
-        table.add_column(column)
+    listing = Listing(f"Harden {record.run_id}: {verb} per host and control",
+                      [Column("host", key=True), Column("state"), Column("control", key=True),
+                       Column("change", wide=True)],
+                      data=summary(record), schema=SUMMARY_SCHEMA)
     for host in record.hosts:
         if not host.changes:
-            table.add_row(Text(host.name), Text(host.state), Text(""),
-                          Text(host.message or "no change"))
+            listing.add(host.name, host.state, "", host.message or "no change")
         for change in host.changes:
-            style = "red" if change.status == "failed" else ""
-            table.add_row(Text(host.name), Text(host.state), Text(change.control),
-                          Text(short(change), style=style))
-    return table
+            listing.add(host.name, host.state, change.control, short(change),
+                        style={3: "red" if change.status == "failed" else ""})
+    return listing
 
 
 def short(change: Change) -> str:
@@ -73,23 +71,46 @@ def short(change: Change) -> str:
     return text or change.message or change.task
 
 
-def before_after_table(record: HardenRecord) -> Table:
-    table = Table(title=f"Harden {record.run_id}: before / after")
-    for column in ("Host", "State", "Fixed", "Still failing", "Regressions", "Note"):
-        table.add_column(column)
+def before_after_listing(record: HardenRecord) -> Listing:
+    """Per host: fixed, still failing and regressed controls (ids whole, never cut)."""
+    listing = Listing(f"Harden {record.run_id}: before / after",
+                      [Column("host", key=True), Column("state"), Column("fixed", right=True),
+                       Column("still failing", wide=True), Column("regressions"),
+                       Column("note")],
+                      data=summary(record), schema=SUMMARY_SCHEMA)
     for host in record.hosts:
         comparison = host.comparison
         if comparison is None:
-            table.add_row(Text(host.name), Text(host.state), "", "", "", Text(host.message))
+            listing.add(host.name, host.state, "", "", "", host.message)
             continue
-        still = ", ".join(r.control for r in comparison.still_failing[:6])
-        more = len(comparison.still_failing) - 6
-        still += f" (+{more})" if more > 0 else ""
-        regressions = ", ".join(r.control for r in comparison.regressions)
-        table.add_row(
-            Text(host.name), Text(host.state), Text(str(len(comparison.fixed)), style="green"),
-            Text(f"{len(comparison.still_failing)} {still}".strip()),
-            Text(regressions or "0", style="red" if regressions else "green"),
-            Text(comparison.error or host.message),
-        )
-    return table
+        still = " ".join(r.control for r in comparison.still_failing)
+        regressions = " ".join(r.control for r in comparison.regressions)
+        listing.add(host.name, host.state, str(len(comparison.fixed)),
+                    f"{len(comparison.still_failing)} {still}".strip(), regressions or "0",
+                    comparison.error or host.message,
+                    style={2: "green", 4: "red" if regressions else "green"})
+    return listing
+
+
+SUMMARY_SCHEMA = "harden-summary.schema.json"
+
+
+def summary(record: HardenRecord) -> dict[str, Any]:
+    """harden.json without diffs and manifests: what `--format json` prints."""
+    hosts: list[dict[str, Any]] = []
+    for host in record.hosts:
+        entry: dict[str, Any] = {
+            "name": host.name, "state": host.state, "message": host.message,
+            "changes": [{"control": c.control, "status": c.status} for c in host.changes],
+        }
+        if host.comparison:
+            entry |= {
+                "fixed": [r.control for r in host.comparison.fixed],
+                "still_failing": [r.control for r in host.comparison.still_failing],
+                "regressions": [r.control for r in host.comparison.regressions],
+                "error": host.comparison.error,
+            }
+        hosts.append(entry)
+    return {"run_id": record.run_id, "profile": record.profile, "check": record.check,
+            "stopped": record.stopped, "untouched": list(record.untouched),
+            "manual": list(record.manual), "regressions": record.regressions, "hosts": hosts}

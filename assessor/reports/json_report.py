@@ -18,7 +18,7 @@ from typing import Any
 import fastjsonschema
 
 from assessor.errors import ConfigError
-from assessor.results import RESULTS_FORMAT, Finding, HostResult, RunResult
+from assessor.results import RESULTS_FORMAT, Finding, HostResult, RunResult, Severity
 from assessor.rundir import write_text
 
 RESULTS_FILE = "results.json"
@@ -116,3 +116,43 @@ def read(run_dir: Path) -> RunResult:
         return RunResult.from_dict(data)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: not a valid results file: {exc}") from exc
+
+
+SUMMARY_SCHEMA = "summary.schema.json"
+SUMMARY_STATUSES = ("fail", "error", "waived", "manual")  # what an operator acts on
+
+
+def summary(run: RunResult, fail_on: Severity = Severity.LOW) -> dict[str, Any]:
+    """The run as the terminal summary shows it, from results.json's fields only.
+
+    `--format json` prints this, so a script gets the same numbers as the table and can
+    rebuild them from results.json (`summary(read(run_dir))` is equal); its shape is
+    `assessor/schemas/summary.schema.json`.
+    """
+    return {
+        "format": RESULTS_FORMAT,
+        "run_id": run.run_id,
+        "profile": run.profile,
+        "started": run.started,
+        "finished": run.finished,
+        "catalogue_version": run.catalogue_version,
+        "fail_on": fail_on.value,
+        "score": run.score,
+        "hosts": [
+            {
+                "name": h.name,
+                "address": h.address,
+                "assessed": h.assessed,
+                "error": h.error,
+                "score": h.score,
+                "counts": h.counts(),
+                "failing_at_or_above": len(h.failures_at_or_above(fail_on)),
+                "findings": [
+                    {"control_id": f.control_id, "severity": f.severity.value,
+                     "status": f.status.value, "expected": f.expected, "observed": f.observed}
+                    for f in h.findings if f.status.value in SUMMARY_STATUSES
+                ],
+            }
+            for h in run.hosts
+        ],
+    }

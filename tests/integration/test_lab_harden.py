@@ -79,7 +79,7 @@ def test_check_previews_per_control_and_changes_nothing(
     assert "PASS_MAX_DAYS" in by_control["login.pass-max-days"]["diff"]
     assert "mode 0600" in by_control["cron.crontab-permissions"]["diff"]
     assert "apt-get remove" in by_control["pkg.telnetd-absent"]["message"]
-    assert "would change" in proc.stdout
+    assert "would change" in proc.stderr  # piped: notes on stderr, the listing on stdout
     assert tree(root) == before, "a --check run changed files under /etc"
     assert not (root / "var/backups/assessor").exists()
 
@@ -155,5 +155,5 @@ def test_wave_stops_at_failure_percentage_and_names_untouched(
     states = {h["name"]: h["state"] for h in record["hosts"]}
     assert states == {"weak-02": "failed", "weak-03": "untouched"}
     assert record["untouched"] == ["weak-03"] and record["stopped"] is True
-    assert "left untouched: weak-03" in proc.stdout.replace("\n", " ")
+    assert "left untouched: weak-03" in proc.stderr.replace("\n", " ")
     assert tree(untouched_root) == before

@@ -135,7 +135,7 @@ def test_patch_check_changes_nothing(adv_lab: PatchLab) -> None:
     seen = findings(run, HEALTHY)
     assert all(seen[a]["status"] == "fail" for a in LAB_ADVISORIES)
     assert "--check: nothing changed" in seen["ASSESSOR-2026-0001"]["reason"]
-    assert "also installs python3-apt on a host that lacks it" in run.stdout  # said up front
+    assert "also installs python3-apt on a host that lacks it" in run.stderr  # said up front
     plan = (host_dir(run.run_dir, HEALTHY) / "evidence/apt-plan.txt").read_text().split()
     assert plan == [f"assessor-demo={FIXED}", f"libassessor-demo1={FIXED}"]
 

@@ -20,6 +20,7 @@ import xmlschema
 from junitparser import JUnitXml, TestSuite
 from labrun import assess, run_cli, running_lab
 
+from assessor.cli import main
 from assessor.lab import fleet
 from assessor.reports import host_dir, json_report
 
@@ -113,9 +114,10 @@ def test_report_rerenders_the_same_files_without_hosts(runs: list[Path]) -> None
         assert page.read_bytes() == content, page
 
 
-def test_diff_finds_the_regression(runs: list[Path], replab: fleet.LabState) -> None:
+def test_diff_finds_the_regression(runs: list[Path], replab: fleet.LabState,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
     weak = host_names(replab)["weak"]
-    proc = run_cli("diff", str(runs[0]), str(runs[1]), timeout=60)
+    proc = run_cli("diff", str(runs[0]), str(runs[1]), "--format", "table", timeout=60)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"{weak}: score" in proc.stdout
     assert "newly failing: files.shadow [high] pass -> fail" in proc.stdout
@@ -123,6 +125,12 @@ def test_diff_finds_the_regression(runs: list[Path], replab: fleet.LabState) -> 
     assert "changed evidence: login.pass-max-days" in proc.stdout, proc.stdout
     assert f"{hostile}: score" in proc.stdout
     assert not CONTROL_CHARS.search(proc.stdout)
+    # piped, plain: a row a change (the CLI's entry in this process: no second start-up)
+    capsys.readouterr()
+    assert main(["diff", str(runs[0]), str(runs[1])]) == 1
+    piped = capsys.readouterr().out
+    assert f"{weak}\tnewly failing\tfiles.shadow\thigh\tpass\tfail\t" in piped
+    assert not CONTROL_CHARS.search(piped)
     page = (runs[1] / "diff.html").read_text()
     assert 'data-regressed="yes"' in page and 'data-control="files.shadow"' in page
     same = run_cli("diff", str(runs[1]), str(runs[1]), "--html", str(runs[1] / "same.html"))

@@ -28,7 +28,7 @@ def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_show_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["intel", "show", str(DATA / "misp-feed"), str(DATA / "blocklist.txt"),
-                 *AT]) == 0
+                 *AT, "--format", "table"]) == 0
     out = capsys.readouterr().out
     assert "indicators from 3 sources" in out
     assert "by type" in out and "unsupported" in out and "user-agent" in out

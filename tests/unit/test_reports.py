@@ -17,7 +17,8 @@ from assessor import rundir as atomic
 from assessor.errors import ConfigError
 from assessor.reports import REPORTERS, host_dir, json_report, write_all
 from assessor.reports.html import SCRIPT
-from assessor.reports.terminal import summary_table
+from assessor.reports.tabular import emit
+from assessor.reports.terminal import summary_listing
 from assessor.reports.text import printable, xml_safe
 from assessor.results import HostResult, RunResult, Severity, Status
 from assessor.rundir import host_slug
@@ -206,7 +207,7 @@ def test_xml_safe_replaces_what_xml_cannot_carry() -> None:
 def test_terminal_summary_is_sanitised(hostile_run: RunResult) -> None:
     out = StringIO()
     console = Console(file=out, width=200, color_system=None, force_terminal=False)
-    console.print(summary_table(hostile_run, Severity.LOW))
+    emit(summary_listing(hostile_run, Severity.LOW), console, "table")
     text = out.getvalue()
     assert "evil<script>alert(1)</script>" in text
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
@@ -295,7 +296,8 @@ def test_exposure_summary_never_cuts_a_version_or_a_host(width: int) -> None:
     """Issue: the summary cut versions ("2.36-9+deb…"), the one thing an operator reads."""
     from rich.console import Console
 
-    from assessor.reports.terminal import exposure_table
+    from assessor.reports.tabular import emit
+    from assessor.reports.terminal import exposure_listing
     from assessor.results import Finding, HostResult, RunResult, Severity, Status
 
     finding = Finding(
@@ -307,7 +309,7 @@ def test_exposure_summary_never_cuts_a_version_or_a_host(width: int) -> None:
                     profile="exposure", inventory="",
                     hosts=[HostResult("hardened-01.example.org", "192.0.2.1", findings=[finding])])
     console = Console(width=width, record=True)
-    console.print(exposure_table(run))
+    emit(exposure_listing(run), console, "table")
     words = console.export_text().split()
     assert "…" not in console.export_text()
     for token in ("2.36-9+deb12u1", "2.36-9+deb12u3", "hardened-01.example.org", "DSA-5514-1"):

@@ -98,7 +98,7 @@ def test_diff_command_exits_1_and_writes_an_inert_page(
     tmp_path: Path, before: RunResult, after: RunResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, b = write_runs(tmp_path, before, after)
-    assert main(["diff", str(a), str(b)]) == 1
+    assert main(["diff", str(a), str(b), "--format", "table"]) == 1
     out = capsys.readouterr().out
     assert "newly failing: a.regresses" in out and "gone host: old1" in out
     assert "REGRESSED: could not be assessed: unreachable: timed out" in out
@@ -136,7 +136,7 @@ def test_report_command_rerenders_without_touching_results(
     for path, content in originals.items():
         assert path.read_bytes() == content, path
     assert (host_dir(run_dir, "web1") / "report.html").exists()
-    assert "Rendered" in capsys.readouterr().out
+    assert "Rendered" in capsys.readouterr().err  # piped: the data alone on stdout
 
 
 def test_report_command_refuses_a_missing_directory(tmp_path: Path) -> None:
