@@ -1,13 +1,20 @@
-"""Hunt: one read-only module run per host, the pure judge, waivers, reports.
+"""Hunt: one read-only play per host (the file sweep and the state the hunt rules judge),
+the pure judges, waivers, reports.
 
 `run_hunt` is what `assessor hunt`, watch and incident call: it takes the hosts (or loads
-them from the inventory) and returns the run directory with its written result.
+them from the inventory) and returns the run directory with its written result. Each
+host's collected state is kept as hosts/<host>/hunt-state.json: the next hunt in the same
+report directory takes it as the baseline (accounts that gained a shell since).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +23,16 @@ from rich.console import Console
 
 from assessor import __version__
 from assessor.hunt import DEFAULT_PATHS, hunt_result, sweep_vars, tables_for
+from assessor.hunt.catalogue import HuntRule, judge_rules, load_rules, state_vars
+from assessor.hunt.fetch import fetch_iocs
+from assessor.hunt.kinds import Context
 from assessor.intel import HuntTables, Indicator, load_intel
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.pipeline import HostsOptions
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult
-from assessor.rundir import ANSIBLE, new_run_dir, now
+from assessor.rundir import ANSIBLE, host_dir, new_run_dir, now, write_text
 from assessor.runner import HostOutcome, run_playbook
 from assessor.tools import playbook
 from assessor.waivers import apply_waivers, load_waivers
@@ -39,6 +49,11 @@ class HuntOptions(HostsOptions):
     max_size_mib: int = 64
     time_budget: int = 600
     waivers: Path | None = None
+    rules: Path | None = None  # a directory of hunt rule YAML merged over the built-ins
+    ioc_urls: tuple[str, ...] = ()  # http(s) indicator files the controller fetches
+
+
+STATE_FILE = "hunt-state.json"
 
 
 def quiet() -> Console:
@@ -50,26 +65,38 @@ def run_hunt(
 ) -> tuple[Path, RunResult]:
     """Hunt `hosts` (None: the inventory's, after `options.limit`) into a new run directory
     under `options.out`; returns that directory and the result written into it."""
-    intake = load_intel(options.iocs) if options.iocs else None
+    rules = load_rules(options.rules)
+    waivers = load_waivers(options.waivers) if options.waivers else []
+    with tempfile.TemporaryDirectory(prefix="assessor-iocs-") as fetched:
+        downloads = [fetch_iocs(url, Path(fetched)) for url in options.ioc_urls]
+        ioc_files = [*options.iocs, *downloads]
+        intake = load_intel(ioc_files) if ioc_files else None
+        if hosts is None:
+            hosts = load_inventory(options.inventory, options.limit)
+        run_dir = new_run_dir(options.out)
+        for path in downloads:
+            shutil.copy2(path, run_dir / path.name)
     indicators = [*(intake.indicators if intake else ()), *options.indicators]
     tables = tables_for(indicators)
-    waivers = load_waivers(options.waivers) if options.waivers else []
-    if hosts is None:
-        hosts = load_inventory(options.inventory, options.limit)
-    run_dir = new_run_dir(options.out)
     started = now()
     extravars = {
         **sweep_vars(tables, [*DEFAULT_PATHS, *options.paths]),
+        **state_vars(rules),
         "assessor_hunt_max_size": options.max_size_mib << 20,
         "assessor_hunt_time_budget": options.time_budget,
     }
     outcomes = sweep_hosts(hosts, options, run_dir / ANSIBLE, extravars, console or quiet())
     today = dt.date.today()
-    results = [
-        apply_waivers(host_result(h, outcomes.get(h.name), tables), h.groups, waivers, today)
-        for h in hosts
-    ]
-    sources = [*(intake.sources if intake else ())]
+    results = []
+    for host in hosts:
+        outcome = outcomes.get(host.name)
+        baseline = previous_state(options.out, run_dir, host.name)
+        judged = host_result(host, outcome, tables, rules, baseline)
+        results.append(apply_waivers(judged, host.groups, waivers, today))
+        state = outcome.result.get("state") if outcome and outcome.ok else None
+        if isinstance(state, Mapping):
+            write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(state))
+    sources: list[str] = [*(intake.sources if intake else ()), *options.ioc_urls]
     if options.indicators:
         sources.append("caller's indicators")
     result = RunResult(
@@ -91,9 +118,16 @@ def sweep_hosts(
         task = bar.add_task("hunting", total=len(hosts), failures="")
 
         def on_host(name: str, outcome: HostOutcome) -> None:
-            if "sweep" in outcome.result or not outcome.ok:
+            # two modules in one play: keep the sweep and the state, or the first failure
+            kept = outcomes.get(name)
+            if kept is not None and not kept.ok:
+                return
+            if not outcome.ok or kept is None:
                 outcomes[name] = outcome
-                bar.update(task, completed=len(outcomes))
+            else:
+                outcomes[name] = HostOutcome(True, {**kept.result, **outcome.result})
+            bar.update(task, completed=sum(1 for o in outcomes.values()
+                                           if "state" in o.result or not o.ok))
 
         run_playbook(playbook("hunt.yml"), options.inventory, work_dir, extravars=extravars,
                      limit=",".join(h.name for h in hosts), forks=options.forks,
@@ -101,12 +135,38 @@ def sweep_hosts(
     return outcomes
 
 
-def host_result(host: InventoryHost, outcome: HostOutcome | None, tables: HuntTables) -> HostResult:
+def host_result(
+    host: InventoryHost, outcome: HostOutcome | None, tables: HuntTables,
+    rules: list[HuntRule] | None = None, baseline: Mapping[str, Any] | None = None,
+) -> HostResult:
     if outcome is None:
         return hunt_result(host.name, host.address, None, tables, "no result from Ansible")
     if not outcome.ok:
         kind = "unreachable" if outcome.unreachable else "failed"
         return hunt_result(host.name, host.address, None, tables, f"{kind}: {outcome.message}")
     sweep = outcome.result.get("sweep")
-    return hunt_result(host.name, host.address, sweep if isinstance(sweep, dict) else None,
-                       tables)
+    swept = hunt_result(host.name, host.address, sweep if isinstance(sweep, dict) else None,
+                        tables)
+    if not rules or swept.error:
+        return swept
+    state = outcome.result.get("state")
+    if not isinstance(state, Mapping):
+        return HostResult(host.name, host.address,
+                          error="the hunt's state module returned nothing")
+    judged = judge_rules(rules, state, Context(tables, baseline))
+    return HostResult(host.name, host.address, findings=[*swept.findings, *judged])
+
+
+def previous_state(out: Path, run_dir: Path, host: str) -> Mapping[str, Any] | None:
+    """The host's state from the latest earlier hunt under `out` (the baseline), if any."""
+    earlier = sorted((d for d in out.iterdir() if d.is_dir() and d.name < run_dir.name),
+                     reverse=True) if out.is_dir() else []
+    for directory in earlier:
+        path = host_dir(directory, host) / STATE_FILE
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            return data if isinstance(data, dict) else None
+    return None
