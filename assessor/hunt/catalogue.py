@@ -163,10 +163,8 @@ def probe_problem(rule: HuntRule, state: Mapping[str, Any]) -> str:
 
 def refs(rule: HuntRule, hit: Hit | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {"rule": rule.id, "attack": rule.attack, "rule_source": rule.source}
-    if hit is not None:
-        found["facts"] = dict(hit.facts)
-        if hit.sources:
-            found["indicator_sources"] = list(hit.sources)
+    if hit is not None and hit.sources:
+        found["indicator_sources"] = list(hit.sources)
     return found
 
 

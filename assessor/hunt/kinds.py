@@ -221,7 +221,10 @@ def indicator_socket(state: Mapping[str, Any], params: Mapping[str, Any], ctx: C
             sources = address_hit(address, ctx.tables) or by_name.get(address, ())
             if sources:
                 what = "listens on" if side == "local" else "is connected to"
-                hits.append(Hit(f"{sock['proto']} {address}:{port} pid {sock.get('pid')}",
+                subject = (f"{sock['proto']} listen {address}:{port}" if side == "local" else
+                           f"{sock['proto']} {sock.get('local')}:{sock.get('lport')}"
+                           f"->{address}:{port}")
+                hits.append(Hit(subject,
                                 f"{sock.get('exe') or 'a process'} (pid {sock.get('pid')}) "
                                 f"{what} indicator address {address}:{port}",
                                 {"path": sock.get("exe", "")}, sources))

@@ -18,6 +18,7 @@ KEYWORDS = {"if", "then", "elif", "else", "fi", "do", "done", "while", "until", 
 WRAPPERS = {"nohup", "exec", "sudo", "env", "nice", "setsid", "ionice", "chroot", "stdbuf",
             "command", "builtin", "eval", "xargs", "busybox", "su"}
 INTERPRETERS = re.compile(r"^(?:ba|da|z|k|a)?sh$|^python[0-9.]*$|^perl$|^php[0-9.]*$|^ruby$")
+SHELLS = re.compile(r"^(?:ba|da|z|k|a)?sh$")
 SOURCING = {".", "source"}
 DOWNLOAD_TO_SHELL = re.compile(
     r"\b(?:curl|wget|fetch|ftp|tftp|nc|ncat)\b[^|\n]*\|\s*(?:sudo\s+)?(?:\S*/)?"
@@ -74,7 +75,10 @@ def executed(command: str) -> list[tuple[str, bool]]:
                 continue
             if INTERPRETERS.match(base):
                 script = next((w for w in queue if not w.startswith("-")), None)
-                if script is not None and "-c" not in queue[: queue.index(script)]:
+                if script is not None and "-c" in queue[: queue.index(script)]:
+                    if SHELLS.match(base):
+                        found += executed(script)  # sh -c '...': what the string runs
+                elif script is not None:
                     found.append((script, False))
                 found.append((word, False))
                 break

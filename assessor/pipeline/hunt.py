@@ -15,7 +15,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,9 @@ def run_hunt(
         run_dir = new_run_dir(options.out)
         for path in downloads:
             shutil.copy2(path, run_dir / path.name)
-    indicators = [*(intake.indicators if intake else ()), *options.indicators]
+    named = dict(zip((str(p) for p in downloads), options.ioc_urls, strict=True))
+    indicators = [*(from_urls(i, named) for i in (intake.indicators if intake else ())),
+                  *options.indicators]
     tables = tables_for(indicators)
     started = now()
     extravars = {
@@ -96,7 +98,7 @@ def run_hunt(
         state = outcome.result.get("state") if outcome and outcome.ok else None
         if isinstance(state, Mapping):
             write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(state))
-    sources: list[str] = [*(intake.sources if intake else ()), *options.ioc_urls]
+    sources = [renamed(text, named) for text in (intake.sources if intake else ())]
     if options.indicators:
         sources.append("caller's indicators")
     result = RunResult(
@@ -107,6 +109,21 @@ def run_hunt(
     )
     write_all(result, run_dir)
     return run_dir, result
+
+
+def renamed(text: str, named: Mapping[str, str]) -> str:
+    for path, url in named.items():
+        text = text.replace(path, url)
+    return text
+
+
+def from_urls(indicator: Indicator, named: Mapping[str, str]) -> Indicator:
+    """A fetched indicator cites the URL it came from, not the temporary file it was read
+    from (the run directory keeps a copy of that file)."""
+    if not named:
+        return indicator
+    origins = tuple(replace(o, source=renamed(o.source, named)) for o in indicator.origins)
+    return replace(indicator, origins=origins)
 
 
 def sweep_hosts(

@@ -111,6 +111,7 @@ def test_shells_added_since_the_previous_hunt() -> None:
     "nohup sh /var/tmp/s.sh &",
     "python3 /tmp/.p.py",
     ". /dev/shm/.env",
+    "/bin/sh -c 'cp /bin/sleep /dev/shm/k && exec /dev/shm/k'",
     "/root/.cache/.k/kthreadd -d",
     "exec /usr/local/bin/.hidden",
 ])

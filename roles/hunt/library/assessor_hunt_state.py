@@ -196,12 +196,16 @@ def probe_shell_rc() -> list[dict[str, Any]]:
 
 def probe_authorized_keys() -> list[dict[str, Any]]:
     found = []
+    seen = set()
     for user in accounts():
         home = user["home"]
         if not home or home == "/":
             continue
         for name in ("authorized_keys", "authorized_keys2"):
             path = os.path.join(home, ".ssh", name)
+            if os.path.realpath(path) in seen:
+                continue  # a second account sharing the home (a UID 0 alias of root)
+            seen.add(os.path.realpath(path))
             lines = read_lines(path) if regular(path) else None
             if lines is not None:
                 found.append({"path": shown(path), "user": user["name"], "lines": lines})
