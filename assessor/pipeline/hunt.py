@@ -122,7 +122,8 @@ def from_urls(indicator: Indicator, named: Mapping[str, str]) -> Indicator:
     from (the run directory keeps a copy of that file)."""
     if not named:
         return indicator
-    origins = tuple(replace(o, source=renamed(o.source, named)) for o in indicator.origins)
+    origins = tuple(replace(o, source=renamed(o.source, named),
+                            object_id=renamed(o.object_id, named)) for o in indicator.origins)
     return replace(indicator, origins=origins)
 
 

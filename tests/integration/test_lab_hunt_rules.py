@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from labrun import Run, run_cli, running_lab, ssh_ops
 
+from assessor.errors import ConfigError
+from assessor.hunt.fetch import fetch_iocs
 from assessor.lab import fleet
 
 INTEL = Path(__file__).resolve().parents[1] / "data" / "intel"
@@ -149,3 +151,19 @@ waivers:
 
     after = {h.name: ssh_ops(lab, h.name, READ_ONLY).stdout for h in lab.hosts}
     assert after == before
+
+
+
+def test_indicator_urls_are_fetched_with_bounds_or_refused(
+    intel_server: str, tmp_path: Path,
+) -> None:
+    """What --iocs URL does before any host is reached (fetch_iocs, not the CLI: a CLI
+    start costs more than the whole check)."""
+    fetched = fetch_iocs(f"{intel_server}/compromised.csv", tmp_path / "ok")
+    assert fetched.read_bytes() == (INTEL / "compromised.csv").read_bytes()
+    assert fetched.suffix == ".csv"
+    with pytest.raises(ConfigError, match=r"no-such-feed\.csv: indicators not fetched: HTTP 404"):
+        fetch_iocs(f"{intel_server}/no-such-feed.csv", tmp_path / "missing")
+    with pytest.raises(ConfigError, match="larger than 16 bytes"):
+        fetch_iocs(f"{intel_server}/compromised-bundle.json", tmp_path / "big", max_bytes=16)
+    assert not (tmp_path / "missing").exists() and not (tmp_path / "big").exists()
