@@ -3,8 +3,8 @@ the pure judges, waivers, reports.
 
 `run_hunt` is what `assessor hunt`, watch and incident call: it takes the hosts (or loads
 them from the inventory) and returns the run directory with its written result. Each
-host's collected state is kept as hosts/<host>/hunt-state.json: the next hunt in the same
-report directory takes it as the baseline (accounts that gained a shell since).
+host's baseline (its accounts) is kept as hosts/<host>/hunt-state.json: the next hunt in
+the same report directory compares with it (accounts that gained a shell since).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def run_hunt(
         results.append(apply_waivers(judged, host.groups, waivers, today))
         state = outcome.result.get("state") if outcome and outcome.ok else None
         if isinstance(state, Mapping):
-            write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(state))
+            write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(baseline_of(state)))
     sources = [renamed(text, named) for text in (intake.sources if intake else ())]
     if options.indicators:
         sources.append("caller's indicators")
@@ -173,6 +173,14 @@ def host_result(
                           error="the hunt's state module returned nothing")
     judged = judge_rules(rules, state, Context(tables, baseline))
     return HostResult(host.name, host.address, findings=[*swept.findings, *judged])
+
+
+BASELINE_PROBES = ("accounts",)
+
+
+def baseline_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What the next hunt compares with; no more (command lines may carry secrets)."""
+    return {k: state[k] for k in BASELINE_PROBES if isinstance(state.get(k), list)}
 
 
 def previous_state(out: Path, run_dir: Path, host: str) -> Mapping[str, Any] | None:
