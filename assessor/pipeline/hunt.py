@@ -136,14 +136,7 @@ def sweep_hosts(
         task = bar.add_task("hunting", total=len(hosts), failures="")
 
         def on_host(name: str, outcome: HostOutcome) -> None:
-            # two modules in one play: keep the sweep and the state, or the first failure
-            kept = outcomes.get(name)
-            if kept is not None and not kept.ok:
-                return
-            if not outcome.ok or kept is None:
-                outcomes[name] = outcome
-            else:
-                outcomes[name] = HostOutcome(True, {**kept.result, **outcome.result})
+            outcomes[name] = merged(outcomes.get(name), outcome)
             bar.update(task, completed=sum(1 for o in outcomes.values()
                                            if "state" in o.result or not o.ok))
 
@@ -151,6 +144,16 @@ def sweep_hosts(
                      limit=",".join(h.name for h in hosts), forks=options.forks,
                      on_host=on_host)
     return outcomes
+
+
+def merged(kept: HostOutcome | None, new: HostOutcome) -> HostOutcome:
+    """Two modules in one play: the sweep's and the state's results as one outcome, or
+    the first failure (a host that failed the sweep is not judged on half its state)."""
+    if kept is None or (not new.ok and kept.ok):
+        return new
+    if not kept.ok:
+        return kept
+    return HostOutcome(True, {**kept.result, **new.result})
 
 
 def host_result(

@@ -28,6 +28,7 @@ CASES = {
     "ld-preload": "hunt.persist.ld-preload:/etc/ld.so.preload:1",
     "cron-reboot-download": "hunt.persist.cron:/var/spool/cron/crontabs/root:1",
     "cron-hidden-dir": "hunt.persist.cron:/etc/cron.d/sysupdate:1",
+    "at-job-download": "hunt.persist.cron:/var/spool/cron/atjobs/a000013fffffff:6",
     "elf-shm-unit": "hunt.persist.systemd:/etc/systemd/system/kworkerd.service:7",
     "systemd-user-unit":
         "hunt.persist.systemd:/root/.config/systemd/user/tracker-extract.service:2",

@@ -11,8 +11,9 @@ import pytest
 from assessor.errors import ConfigError
 from assessor.hunt.fetch import fetch_iocs, is_url, suffix_for
 from assessor.intel import Indicator, IndicatorType, Origin
-from assessor.pipeline.hunt import STATE_FILE, from_urls, previous_state
+from assessor.pipeline.hunt import STATE_FILE, from_urls, merged, previous_state
 from assessor.rundir import host_dir
+from assessor.runner import HostOutcome
 
 
 def test_the_baseline_is_the_latest_earlier_hunt_of_that_host(tmp_path: Path) -> None:
@@ -54,3 +55,13 @@ def test_other_schemes_are_refused_before_any_traffic(tmp_path: Path, url: str) 
     with pytest.raises(ConfigError, match="must be http:// or https://"):
         fetch_iocs(url, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_plays_two_results_make_one_outcome_and_a_failure_wins() -> None:
+    sweep = HostOutcome(True, {"sweep": {"hits": []}})
+    state = HostOutcome(True, {"state": {"accounts": []}})
+    failed = HostOutcome(False, message="module crashed")
+    assert merged(None, sweep) is sweep
+    assert merged(sweep, state).result == {"sweep": {"hits": []}, "state": {"accounts": []}}
+    assert merged(sweep, failed) is failed
+    assert merged(failed, state) is failed
