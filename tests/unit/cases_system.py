@@ -210,9 +210,10 @@ def group_empty_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 
 
 def root_gid_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """The failing host is CIS 5.4.2.2's case: root is fine, bob's primary group is 0."""
     accounts(snap)
     if not passing:
-        users(snap)[0]["gid"] = "1"
+        users(snap)[3]["gid"] = "0"
     return snap
 
 

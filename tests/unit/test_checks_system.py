@@ -9,10 +9,12 @@ import pytest
 from cases_system import GOOD_NFT, accounts, mounts, root_env
 from unit_builders import CONFIG_FILES, INSTALLED, Snap
 
+from assessor.catalogue import load_catalogue
 from assessor.checks import judge
 from assessor.checks.firewall import parse_nft_config
 from assessor.checks.kernel import ordered_conf_files, persisted_sysctl, sysctl_key
 from assessor.checks.packages import parse_apt_conf
+from assessor.evaluate import evaluate_control
 from assessor.results import Status
 
 # --- sysctl: running and persisted --------------------------------------------------------
@@ -348,3 +350,22 @@ def test_unreadable_group_file_is_error(snap: Snap) -> None:
     snap.data["accounts"]["group_error"] = "PermissionError: denied"
     obs = judge("unique_ids", snap.build(), {"table": "groups", "field": "id"})
     assert obs.status is Status.ERROR and "denied" in obs.reason
+
+
+def test_root_gid_is_cis_root_is_the_only_gid_0_account() -> None:
+    """CIS 5.4.2.2: `toor:x:1001:0` fails even though root's own group is 0; root's own
+    group not 0 fails; sync, shutdown, halt and operator are left out as the audit does."""
+    control = {c.id: c for c in load_catalogue().controls}["accounts.root-gid"]
+
+    def host(extra: str, root_gid: str = "0") -> dict[str, object]:
+        snap = accounts(Snap())
+        snap.data["accounts"]["users"][0]["gid"] = root_gid
+        for i, name in enumerate(extra.split()):
+            snap.user(name, 1001 + i)
+            snap.data["accounts"]["users"][-1]["gid"] = "0"
+        return snap.build()
+
+    toor = evaluate_control(control, host("toor"))
+    assert toor.status is Status.FAIL and "toor (uid 1001" in toor.reason
+    assert evaluate_control(control, host("", root_gid="1")).status is Status.FAIL
+    assert evaluate_control(control, host("sync halt operator")).status is Status.PASS
