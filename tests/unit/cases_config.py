@@ -269,6 +269,17 @@ def pam_option_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return snap
 
 
+def faillock_root_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """Passing: root_unlock_time=60 as an argument (it implies even_deny_root); failing:
+    even_deny_root in the conf file but a root_unlock_time of 30 seconds there too."""
+    args = [f"root_unlock_time={p.get('min_unlock', 60)}"] if passing else []
+    for pattern in names(p.get("conf")):
+        add_file(snap, pattern, "# even_deny_root\n" + ("" if passing else
+                 "even_deny_root\nroot_unlock_time = 30\n"))
+    pam_stack(snap, p, module_line(p, ["preauth", *args]))
+    return snap
+
+
 def sudo_defaults_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     option = str(p["option"])
     value = setting_value(p, passing)
@@ -351,6 +362,7 @@ CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
     "service_disabled": service_case(enabled=False),
     "pam_module": pam_module_case,
     "pam_option": pam_option_case,
+    "faillock_root": faillock_root_case,
     "sudo_defaults": sudo_defaults_case,
     "audit_rules": audit_rules_case,
     "grub_cmdline": grub_cmdline_case,

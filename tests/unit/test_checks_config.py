@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from unit_builders import Snap
 
+from assessor.catalogue import load_catalogue
 from assessor.checks import judge, parse_login_defs
 from assessor.checks.audit import parse_rules
 from assessor.checks.pam import (
@@ -497,3 +498,26 @@ def test_glob_permissions_never_judges_a_link_as_the_file_it_leads_to() -> None:
     assert obs.status is Status.PASS and "all 1 path" in obs.observed
     snap.data["stat"]["/var/log/README"].pop("link")
     assert judge("glob_permissions", snap.build(), params).status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("line", "conf", "status"),
+    [
+        ("preauth even_deny_root", "", Status.PASS),
+        ("preauth", "even_deny_root\n", Status.PASS),
+        # CIS 5.3.3.1.3 also accepts root_unlock_time >= 60 alone (it implies even_deny_root)
+        ("preauth root_unlock_time=60", "", Status.PASS),
+        ("preauth", "root_unlock_time = 900\n", Status.PASS),
+        ("preauth", "# even_deny_root\n", Status.FAIL),
+        ("preauth even_deny_root root_unlock_time=30", "", Status.FAIL),
+        ("preauth", "even_deny_root\nroot_unlock_time = 59\n", Status.FAIL),
+    ],
+)
+def test_faillock_root_is_even_deny_root_or_a_long_root_unlock_time(
+    line: str, conf: str, status: Status
+) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["pam.faillock-root"]
+    snap = pam_snap({"common-auth": f"auth required pam_faillock.so {line}\n"},
+                    {"/etc/security/faillock.conf": conf}).build()
+    obs = judge(control.kind, snap, control.params)
+    assert obs.status is status, obs.reason
