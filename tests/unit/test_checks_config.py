@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cases_config import add_stat, no_stat
 from unit_builders import Snap
 
 from assessor.catalogue import load_catalogue
@@ -19,6 +20,7 @@ from assessor.checks.pam import (
     tokens,
 )
 from assessor.checks.sudoers import sudo_defaults_values, sudoers_lines
+from assessor.evaluate import evaluate_control
 from assessor.results import Status
 
 
@@ -521,3 +523,24 @@ def test_faillock_root_is_even_deny_root_or_a_long_root_unlock_time(
                     {"/etc/security/faillock.conf": conf}).build()
     obs = judge(control.kind, snap, control.params)
     assert obs.status is status, obs.reason
+
+
+@pytest.mark.parametrize(
+    ("stat", "status"),
+    [
+        (None, Status.PASS),  # no at.deny: at.allow alone decides
+        (("0640", "root", "daemon"), Status.PASS),  # CIS 2.4.2.1: allowed when restricted
+        (("0600", "root", "root"), Status.PASS),
+        (("0644", "root", "daemon"), Status.FAIL),
+        (("0640", "daemon", "daemon"), Status.FAIL),
+    ],
+)
+def test_at_deny_may_stay_when_restricted(stat: tuple[str, str, str] | None,
+                                          status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["cron.at-deny"]
+    snap = Snap()
+    if stat:
+        add_stat(snap, "/etc/at.deny", stat[0], owner=stat[1], group=stat[2])
+    else:
+        no_stat(snap, "/etc/at.deny")
+    assert evaluate_control(control, snap.build()).status is status
