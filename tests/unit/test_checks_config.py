@@ -544,3 +544,26 @@ def test_at_deny_may_stay_when_restricted(stat: tuple[str, str, str] | None,
     else:
         no_stat(snap, "/etc/at.deny")
     assert evaluate_control(control, snap.build()).status is status
+
+
+@pytest.mark.parametrize(
+    ("version", "builtin"),
+    [("1.9.16p2-3", "is true"), ("1.9.13p3-1+deb12u1", "is false"), ("1.9.5p2-3+deb11u1",
+                                                                      "is false")],
+)
+def test_use_pty_label_follows_the_hosts_sudo_and_cis_still_wants_the_line(
+    version: str, builtin: str
+) -> None:
+    """sudo's built-in use_pty is on since 1.9.14 (trixie), off before (bookworm,
+    bullseye); CIS 5.2.2 greps for `Defaults use_pty`, so unset fails on all three."""
+    control = {c.id: c for c in load_catalogue().controls}["sudo.use-pty"]
+    snap = Snap().package("sudo", version=version)
+    snap.file("/etc/sudoers", "Defaults\tenv_reset\nroot\tALL=(ALL:ALL) ALL\n")
+    snap.data["files"]["/etc/sudoers.d/*"] = {"glob": True, "matches": []}
+    finding = evaluate_control(control, snap.build())
+    assert finding.status is Status.FAIL
+    assert f"sudo {version}'s built-in default" in finding.observed
+    assert builtin in finding.observed
+    assert "explicit Defaults line" in finding.observed
+    snap.file("/etc/sudoers", "Defaults\tenv_reset, use_pty\nroot\tALL=(ALL:ALL) ALL\n")
+    assert evaluate_control(control, snap.build()).status is Status.PASS
