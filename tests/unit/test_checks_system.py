@@ -369,3 +369,23 @@ def test_root_gid_is_cis_root_is_the_only_gid_0_account() -> None:
     assert toor.status is Status.FAIL and "toor (uid 1001" in toor.reason
     assert evaluate_control(control, host("", root_gid="1")).status is Status.FAIL
     assert evaluate_control(control, host("sync halt operator")).status is Status.PASS
+
+
+@pytest.mark.parametrize("key", ["fs.protected_hardlinks", "fs.protected_symlinks"])
+def test_trixie_reads_protected_links_from_linux_sysctl_defaults(key: str) -> None:
+    """trixie moved fs.protected_* to linux-sysctl-defaults' /usr/lib/sysctl.d/50-default.conf:
+    with it the value counts as persisted (the evidence names the file); without it the
+    reason says which package would persist it, as the running value alone is lost."""
+    control = next(c for c in load_catalogue().controls if c.params.get("key") == key)
+    with_file = Snap("debian", "13").sysctl({key: "1"}).sysctl_file(
+        "/usr/lib/sysctl.d/50-default.conf", f"# from linux-sysctl-defaults\n{key} = 1\n")
+    found = evaluate_control(control, with_file.build())
+    assert found.status is Status.PASS and "/usr/lib/sysctl.d/50-default.conf:2" in found.evidence
+    without = Snap("debian", "13").sysctl({key: "1"}).sysctl_file(
+        "/usr/lib/sysctl.d/50-pid-max.conf", "kernel.pid_max = 4194304\n")
+    missing = evaluate_control(control, without.build())
+    assert missing.status is Status.FAIL and "linux-sysctl-defaults" in missing.reason
+    bookworm = Snap("debian", "12").sysctl({key: "1"}).sysctl_file(
+        "/usr/lib/sysctl.d/50-pid-max.conf", "kernel.pid_max = 4194304\n")
+    assert "procps (/usr/lib/sysctl.d/99-protect-links.conf)" in evaluate_control(
+        control, bookworm.build()).reason
