@@ -9,6 +9,7 @@ import assessor.checks.config  # config files, paths
 import assessor.checks.filesystem  # mounts and mount options
 import assessor.checks.firewall  # nftables, firewall utilities
 import assessor.checks.pam  # PAM stacks
+import assessor.checks.shellenv  # login shells' environment (TMOUT)
 import assessor.checks.sudoers  # sudoers Defaults
 import assessor.checks.units  # systemd units
 import assessor.checks.walks  # noqa: F401  (filesystem walk findings)

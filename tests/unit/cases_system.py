@@ -276,7 +276,19 @@ def root_umask_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return root_env(snap, "/usr/bin:/bin", "0077" if passing else "0022")
 
 
+def shell_timeout_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """A profile.d file sets it right; the failing host's bash.bashrc also sets 0 (none)."""
+    snap.data.setdefault("files", {})["/etc/profile.d/*.sh"] = {
+        "glob": True, "matches": ["/etc/profile.d/60-tmout.sh"]}
+    snap.file("/etc/profile", "# TMOUT=0 in a comment\nexport PATH\n")
+    snap.file("/etc/profile.d/60-tmout.sh",
+              f"TMOUT={p['max']}\nreadonly TMOUT\nexport TMOUT\n")
+    return snap.file("/etc/bash.bashrc", "[ -z \"$PS1\" ] && return\n" +
+                     ("" if passing else "TMOUT=0\n"))
+
+
 CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
+    "shell_timeout": shell_timeout_case,
     "kernel_module_disabled": module_case,
     "limits_entry": limits_case,
     "separate_mount": separate_mount_case,

@@ -389,3 +389,23 @@ def test_trixie_reads_protected_links_from_linux_sysctl_defaults(key: str) -> No
         "/usr/lib/sysctl.d/50-pid-max.conf", "kernel.pid_max = 4194304\n")
     assert "procps (/usr/lib/sysctl.d/99-protect-links.conf)" in evaluate_control(
         control, bookworm.build()).reason
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("TMOUT=900\nreadonly TMOUT\nexport TMOUT\n", Status.PASS),
+        ("declare -xr TMOUT=600\n", Status.PASS),
+        ("readonly TMOUT=900 ; export TMOUT\n", Status.PASS),
+        ("TMOUT=900\nexport TMOUT\n", Status.FAIL),  # not readonly: the user unsets it
+        ("TMOUT=900\nreadonly TMOUT\n", Status.FAIL),  # not exported
+        ("TMOUT=901\nreadonly TMOUT\nexport TMOUT\n", Status.FAIL),
+        ("# TMOUT=900 readonly TMOUT export TMOUT\n", Status.FAIL),
+        ("TMOUT=900\nreadonly TMOUT\nexport TMOUT\nTMOUT=0\n", Status.FAIL),
+    ],
+)
+def test_shell_timeout_is_cis_5_4_3_2(text: str, status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["accounts.shell-timeout"]
+    snap = Snap().file("/etc/profile", text).file("/etc/bash.bashrc", "")
+    snap.data["files"]["/etc/profile.d/*.sh"] = {"glob": True, "matches": []}
+    assert evaluate_control(control, snap.build()).status is status
