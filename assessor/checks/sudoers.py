@@ -173,3 +173,28 @@ def sudo_defaults(snapshot: Snapshot, params: Params) -> Observation:
         expected = f"Defaults {option} ({expected})"
     return verdict(ok, expected, shown, f"sudo {option}", evidence)
 
+
+
+ALIASES = ("User_Alias", "Runas_Alias", "Host_Alias", "Cmnd_Alias", "Cmd_Alias")
+
+
+@register("sudo_no_tag", lambda p: {"files": [SUDOERS, f"{SUDOERS_D}/*"]}, required=("tag",))
+def sudo_no_tag(snapshot: Snapshot, params: Params) -> Observation:
+    """No user specification carries the tag (CIS 5.2.4: no NOPASSWD), in any file sudo
+    reads; a later PASSWD: on the same line does not undo it for the commands before it."""
+    files = dict(read_files(snapshot, [SUDOERS, f"{SUDOERS_D}/*"]))
+    if SUDOERS not in files:
+        return Observation(Status.FAIL, "present", "missing", f"{SUDOERS} does not exist")
+    tag = str(params["tag"]).rstrip(":")
+    lines = sudoers_lines(files)
+    specs = [(source, line) for source, line in lines
+             if not line.split(None, 1)[0].startswith(("Defaults", *ALIASES))]
+    bad = [f"{source}: {line}" for source, line in specs if f"{tag}:" in line.replace(" ", "")]
+    expected = f"no {tag}: in any user specification"
+    evidence = f"{len(specs)} user specification(s) read" + (
+        "\n" + "\n".join(bad) if bad else "")
+    if bad:
+        return Observation(Status.FAIL, expected, f"{len(bad)} with {tag}",
+                           f"{tag} in " + "; ".join(bad[:3]), evidence)
+    return Observation(Status.PASS, expected, f"no {tag}", f"no user specification has {tag}",
+                       evidence)

@@ -299,6 +299,16 @@ def sudo_defaults_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return snap.file("/etc/sudoers.d/50-lab", line + "\n")
 
 
+def sudo_no_tag_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """The tag only in a comment and a Cmnd_Alias name on the passing host."""
+    snap.file("/etc/sudoers", f"Defaults\tenv_reset\n# ops ALL=(ALL) {p['tag']}: ALL\n"
+              "Cmnd_Alias NOPASSWD_FREE = /bin/true\nroot\tALL=(ALL:ALL) ALL\n"
+              "@includedir /etc/sudoers.d\n")
+    snap.data["files"]["/etc/sudoers.d/*"] = {"glob": True, "matches": ["/etc/sudoers.d/50-ops"]}
+    rule = f"ops ALL=(ALL) {p['tag']}: ALL" if not passing else "ops ALL=(ALL) ALL"
+    return snap.file("/etc/sudoers.d/50-ops", rule + "\n")
+
+
 # --- audit --------------------------------------------------------------------------------
 
 
@@ -363,6 +373,7 @@ CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
     "pam_module": pam_module_case,
     "pam_option": pam_option_case,
     "faillock_root": faillock_root_case,
+    "sudo_no_tag": sudo_no_tag_case,
     "sudo_defaults": sudo_defaults_case,
     "audit_rules": audit_rules_case,
     "grub_cmdline": grub_cmdline_case,

@@ -567,3 +567,16 @@ def test_use_pty_label_follows_the_hosts_sudo_and_cis_still_wants_the_line(
     assert "explicit Defaults line" in finding.observed
     snap.file("/etc/sudoers", "Defaults\tenv_reset, use_pty\nroot\tALL=(ALL:ALL) ALL\n")
     assert evaluate_control(control, snap.build()).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("rule", "status"),
+    [("%sudo ALL=(ALL:ALL) ALL", Status.PASS), ("ops ALL=(ALL) PASSWD: ALL", Status.PASS),
+     ("ops ALL=(ALL) NOPASSWD:/usr/bin/apt", Status.FAIL),
+     ("ops ALL=(root) NOEXEC: NOPASSWD: /bin/ls, PASSWD: ALL", Status.FAIL)],
+)
+def test_sudo_password_required_is_cis_5_2_4(rule: str, status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["sudo.password-required"]
+    snap = Snap().file("/etc/sudoers", f"Defaults env_reset\n{rule}\n")
+    snap.data["files"]["/etc/sudoers.d/*"] = {"glob": True, "matches": []}
+    assert evaluate_control(control, snap.build()).status is status
