@@ -11,6 +11,7 @@ import assessor.checks.firewall  # nftables, firewall utilities
 import assessor.checks.pam  # PAM stacks
 import assessor.checks.shellenv  # login shells' environment (TMOUT)
 import assessor.checks.sudoers  # sudoers Defaults
+import assessor.checks.timesync  # time synchronisation daemons
 import assessor.checks.units  # systemd units
 import assessor.checks.walks  # noqa: F401  (filesystem walk findings)
 from assessor.checks import accounts, files, kernel, manual, packages, sshd

@@ -176,20 +176,25 @@ def file_absent_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return snap
 
 
+def unit_on_disk(snap: Snap, unit: str, enabled: bool) -> Snap:
+    """A unit file in /lib/systemd/system, enabled by a multi-user.target.wants link."""
+    add_stat(snap, f"/lib/systemd/system/{unit}", "0644")
+    no_stat(snap, f"/usr/lib/systemd/system/{unit}")
+    no_stat(snap, f"/etc/systemd/system/{unit}")
+    wants = f"/etc/systemd/system/*.wants/{unit}"
+    if enabled:
+        link = f"/etc/systemd/system/multi-user.target.wants/{unit}"
+        snap.data["stat"][wants] = {"glob": True, "matches": [link]}
+        snap.stat(link, "0644")
+    else:
+        no_stat(snap, wants)
+    return snap
+
+
 def service_case(enabled: bool) -> Callable[[Snap, dict[str, Any], bool], Snap]:
     def build(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
-        unit = str(p["unit"])
-        add_stat(snap, f"/lib/systemd/system/{unit}", "0644")
-        no_stat(snap, f"/usr/lib/systemd/system/{unit}")
-        no_stat(snap, f"/etc/systemd/system/{unit}")
-        wants = f"/etc/systemd/system/*.wants/{unit}"
-        if passing == enabled:
-            stats = snap.data["stat"]
-            link = f"/etc/systemd/system/multi-user.target.wants/{unit}"
-            stats[wants] = {"glob": True, "matches": [link]}
-            snap.stat(link, "0644")
-        else:
-            no_stat(snap, wants)
+        for i, unit in enumerate(names(p["unit"])):  # several: the first one decides
+            unit_on_disk(snap, unit, i == 0 and passing == enabled)
         return snap
     return build
 

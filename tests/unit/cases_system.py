@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cases_base import names
+from cases_config import unit_on_disk
 from unit_builders import CONFIG_FILES, INSTALLED, Snap
 
 MODPROBE_DIRS = ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
@@ -276,6 +277,26 @@ def root_umask_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return root_env(snap, "/usr/bin:/bin", "0077" if passing else "0022")
 
 
+def time_sync_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """timesyncd or chrony in use and named its servers; failing: a second daemon in use
+    (single), or no server named (configured)."""
+    daemon = str(p.get("daemon", "systemd-timesyncd"))
+    other = "chrony" if daemon == "systemd-timesyncd" else "systemd-timesyncd"
+    units = {"systemd-timesyncd": "systemd-timesyncd.service", "chrony": "chrony.service"}
+    snap.package(daemon, INSTALLED).package(other, INSTALLED)
+    unit_on_disk(snap, units[daemon], True)
+    unit_on_disk(snap, units[other], p["aspect"] == "single" and not passing)
+    unit_on_disk(snap, "ntpsec.service", False)
+    if daemon == "systemd-timesyncd":
+        servers = "NTP=ntp1.example.org\n" if passing or p["aspect"] == "single" else ""
+        snap.file("/etc/systemd/timesyncd.conf", f"[Time]\n#NTP=\n{servers}")
+    else:
+        servers = "server ntp1.example.org iburst\n" if passing or p["aspect"] == "single" \
+            else ""
+        snap.file("/etc/chrony/chrony.conf", f"# pool 2.debian.pool.ntp.org\n{servers}")
+    return snap
+
+
 def shell_timeout_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     """A profile.d file sets it right; the failing host's bash.bashrc also sets 0 (none)."""
     snap.data.setdefault("files", {})["/etc/profile.d/*.sh"] = {
@@ -289,6 +310,7 @@ def shell_timeout_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 
 CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
     "shell_timeout": shell_timeout_case,
+    "time_sync": time_sync_case,
     "kernel_module_disabled": module_case,
     "limits_entry": limits_case,
     "separate_mount": separate_mount_case,
