@@ -277,6 +277,26 @@ def root_umask_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return root_env(snap, "/usr/bin:/bin", "0077" if passing else "0022")
 
 
+def dot_files_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """Every user's .profile and .bash_history right, a link to a file elsewhere (judged as
+    a link); the failing host breaks bob's home by the aspect."""
+    accounts(snap)
+    for user in users(snap):
+        uid, gid = int(user["uid"]), int(user["gid"])
+        snap.data["accounts"]["homes"][user["home"]]["dot"] = {"files": [
+            {"name": ".bash_history", "type": "file", "uid": uid, "gid": gid, "mode": "0600"},
+            {"name": ".profile", "type": "file", "uid": uid, "gid": gid, "mode": "0644"},
+            {"name": ".vimrc", "type": "link", "uid": 0, "gid": 0, "mode": "0777"},
+        ]}
+    if not passing:
+        bob = snap.data["accounts"]["homes"]["/home/bob"]["dot"]["files"]
+        bad = {"forbidden": {"name": ".rhosts"}, "owner": {"uid": 1000},
+               "mode": {"mode": "0664"}}[p["aspect"]]
+        bob.append({"name": ".bashrc", "type": "file", "uid": 1001, "gid": 1001,
+                    "mode": "0644", **bad})
+    return snap
+
+
 def time_sync_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     """timesyncd or chrony in use and named its servers; failing: a second daemon in use
     (single), or no server named (configured)."""
@@ -311,6 +331,7 @@ def shell_timeout_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
     "shell_timeout": shell_timeout_case,
     "time_sync": time_sync_case,
+    "dot_files": dot_files_case,
     "kernel_module_disabled": module_case,
     "limits_entry": limits_case,
     "separate_mount": separate_mount_case,
