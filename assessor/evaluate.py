@@ -7,6 +7,7 @@ from typing import Any
 
 from assessor.catalogue import Control
 from assessor.checks import judge, probes_for
+from assessor.checks.core import platform_of
 from assessor.results import Finding, HostResult, Status
 
 
@@ -21,11 +22,6 @@ def plan_probes(controls: Iterable[Control]) -> dict[str, Any]:
             else:
                 plan[probe] = True
     return plan
-
-
-def platform_of(facts: Mapping[str, str]) -> str:
-    """Platform tag as controls name it, e.g. `debian12`."""
-    return f"{facts.get('os_id', '')}{facts.get('os_version_id', '').split('.')[0]}"
 
 
 def evaluate_control(control: Control, snapshot: Mapping[str, Any]) -> Finding:

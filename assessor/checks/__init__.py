@@ -6,10 +6,13 @@ own module, imported here so that `KINDS` is complete once `assessor.checks` is 
 
 import assessor.checks.audit  # audit rules, grub cmdline
 import assessor.checks.config  # config files, paths
+import assessor.checks.dotfiles  # users' dot files
 import assessor.checks.filesystem  # mounts and mount options
 import assessor.checks.firewall  # nftables, firewall utilities
 import assessor.checks.pam  # PAM stacks
+import assessor.checks.shellenv  # login shells' environment (TMOUT)
 import assessor.checks.sudoers  # sudoers Defaults
+import assessor.checks.timesync  # time synchronisation daemons
 import assessor.checks.units  # systemd units
 import assessor.checks.walks  # noqa: F401  (filesystem walk findings)
 from assessor.checks import accounts, files, kernel, manual, packages, sshd

@@ -172,16 +172,34 @@ def group_empty(snapshot: Snapshot, params: Params) -> Observation:
     return listed(f"members of group {name}", members, "no members", evidence)
 
 
-@register("root_gid", lambda p: {"accounts": True})
+# CIS 5.4.2.2's audit leaves out the accounts that traditionally share root's group.
+GID0_EXEMPT = ("sync", "shutdown", "halt", "operator")
+
+
+@register("root_gid", lambda p: {"accounts": True}, optional=("exempt",))
 def root_gid(snapshot: Snapshot, params: Params) -> Observation:
-    root = next((u for u in users_of(snapshot) if u["name"] == "root"), None)
+    """root's primary GID is 0 and no other account's is (CIS 5.4.2.2, "root is the only
+    GID 0 account"): a user whose primary group is 0 creates files group-owned by root."""
+    exempt = names_of(params.get("exempt")) if "exempt" in params else list(GID0_EXEMPT)
+    users = users_of(snapshot)
+    root = next((u for u in users if u["name"] == "root"), None)
     if root is None:
-        return Observation(Status.FAIL, "0", "no root account", "/etc/passwd has no root")
-    gid = str(root["gid"])
-    ok = gid == "0"
-    reason = f"root's primary group is {gid}" + ("" if ok else ", expected 0")
-    return Observation(Status.PASS if ok else Status.FAIL, "0", gid, reason,
-                       f"/etc/passwd line {root['line']}: root gid {gid}")
+        return Observation(Status.FAIL, "root:0 only", "no root account", "/etc/passwd has no root")
+    zero = [u for u in users if str(u["gid"]) == "0" and u["name"] not in exempt]
+    others = [f"{u['name']} (uid {u['uid']}, line {u['line']})" for u in zero
+              if u["name"] != "root"]
+    problems = ([] if str(root["gid"]) == "0" else [f"root's primary group is {root['gid']}"])
+    problems += [f"primary GID 0 also held by {o}" for o in others]
+    shown = [root, *(u for u in zero if u["name"] != "root")]
+    observed = ", ".join(f"{u['name']}:{u['gid']}" for u in shown)
+    evidence = (f"/etc/passwd line {root['line']}: root gid {root['gid']}; accounts with "
+                f"primary GID 0: {', '.join(u['name'] for u in zero) or 'none'}"
+                + (f" (not counted: {', '.join(exempt)})" if exempt else ""))
+    expected = "root:0 and no other account with GID 0"
+    if problems:
+        return Observation(Status.FAIL, expected, observed, "; ".join(problems), evidence)
+    return Observation(Status.PASS, expected, observed, "root is the only GID 0 account",
+                       evidence)
 
 
 @register("gid0_groups", lambda p: {"accounts": True}, optional=("allowed",))

@@ -151,6 +151,11 @@ def verdict(ok: bool, expected: str, observed: str, what: str, evidence: str = "
     return Observation(status, expected, observed, reason, evidence)
 
 
+def platform_of(facts: Mapping[str, Any]) -> str:
+    """Platform tag as controls name it, e.g. `debian12`."""
+    return f"{facts.get('os_id', '')}{str(facts.get('os_version_id', '')).split('.')[0]}"
+
+
 # --- sshd ---------------------------------------------------------------------------------
 
 

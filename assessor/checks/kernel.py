@@ -24,6 +24,7 @@ from assessor.checks.core import (
     Params,
     Snapshot,
     compare,
+    platform_of,
     register,
     verdict,
 )
@@ -111,9 +112,22 @@ def unread_files(files_probe: Mapping[str, object]) -> str:
     return "; ".join(f"{p['path']} {p['problem']}" for p in problems)
 
 
+def vendor_note(snapshot: Snapshot, params: Params) -> str:
+    """Which Debian package persists the key on this release (`persisted_by`, per platform).
+
+    trixie moved fs.protected_* from procps and systemd to linux-sysctl-defaults, which is
+    only Recommended: a host installed without Recommends persists nothing for them."""
+    shipped = params.get("persisted_by") or {}
+    if not isinstance(shipped, Mapping):
+        raise ValueError("persisted_by maps platforms to the package that persists the key")
+    platform = platform_of(snapshot.get("facts", {}))
+    return f"; on {platform} Debian persists it in {shipped[platform]}" if platform in \
+        shipped else ""
+
+
 @register(
     "sysctl", lambda p: {"sysctl": [p["key"]], "sysctl_files": True}, required=("key",),
-    comparison=True,
+    optional=("persisted_by",), comparison=True,
 )
 def sysctl(snapshot: Snapshot, params: Params) -> Observation:
     key = str(params["key"])
@@ -135,6 +149,7 @@ def sysctl(snapshot: Snapshot, params: Params) -> Observation:
     elif saved is None:
         observed = f"{running} (not persisted)"
         reason = f"{key} is {running} now but not persisted: the next boot loses it"
+        reason += vendor_note(snapshot, params)
     elif not saved_ok:
         observed = f"{running} now, {saved.value} persisted"
         reason = f"{key} is persisted as {saved.value} in {saved.source}, expected {expected}"

@@ -164,6 +164,21 @@ def conf_value(snapshot: Snapshot, patterns: list[str], option: str) -> tuple[st
     return found
 
 
+def effective_option(snapshot: Snapshot, params: Params, found: list[PamLine],
+                     option: str) -> tuple[str | None, str]:
+    """(value, evidence) of a module option: its argument in the stack (the last line's),
+    else its conf file, else None; a bare flag reads "true"."""
+    from_args = [(v, line) for line in found if (v := arg_value(line.args, option)) is not None]
+    if from_args:
+        value, line = from_args[-1]
+        return value, f"{line.source}: {line.text()}"
+    from_conf = conf_value(snapshot, names_of(params.get("conf")), option)
+    if from_conf:
+        return from_conf
+    return None, f"{option} set neither in {params['module']} arguments nor in " \
+        f"{', '.join(names_of(params.get('conf'))) or 'a conf file'}"
+
+
 @register(
     "pam_option",
     pam_probes,
@@ -178,21 +193,43 @@ def pam_option(snapshot: Snapshot, params: Params) -> Observation:
         return Observation(Status.FAIL, f"{module} in {where}", f"{module} not in the stack",
                            f"{module} is not in the {where}, so {option} is not enforced",
                            f"{where}: no {module}")
-    from_args = [(v, line) for line in found if (v := arg_value(line.args, option)) is not None]
-    from_conf = conf_value(snapshot, names_of(params.get("conf")), option)
-    observed: str | None
-    if from_args:
-        observed, line = from_args[-1]
-        evidence, shown = f"{line.source}: {line.text()}", observed
-    elif from_conf:
-        observed, evidence = from_conf
-        shown = observed
-    elif "default" in params:
+    observed, evidence = effective_option(snapshot, params, found, option)
+    shown = observed if observed is not None else "not set"
+    if observed is None and "default" in params:
         observed = str(params["default"])
-        evidence = f"{option} set neither in {module} arguments nor in " \
-            f"{', '.join(names_of(params.get('conf'))) or 'a conf file'}"
         shown = f"{observed} (not set; default)"
-    else:
-        observed, evidence, shown = None, f"{option} not set", "not set"
     ok, expected = judge_value(observed, params)
     return verdict(ok, expected, shown, f"{module} {option}", evidence)
+
+
+@register(
+    "faillock_root",
+    pam_probes,
+    required=("service", "type", "module"),
+    optional=("conf", "min_unlock"),
+)
+def faillock_root(snapshot: Snapshot, params: Params) -> Observation:
+    """CIS 5.3.3.1.3: pam_faillock locks root too, by even_deny_root or by root_unlock_time
+    (which, pam_faillock(8) says, implies even_deny_root); a root_unlock_time below
+    `min_unlock` (60 s) fails whichever of the two is set."""
+    found, where = module_lines(snapshot, params)
+    module, least = str(params["module"]), int(params.get("min_unlock", 60))
+    expected = f"even_deny_root, or root_unlock_time >= {least}; no root_unlock_time < {least}"
+    if not found:
+        return Observation(Status.FAIL, expected, f"{module} not in the stack",
+                           f"{module} is not in the {where}, so root is never locked",
+                           f"{where}: no {module}")
+    deny, deny_where = effective_option(snapshot, params, found, "even_deny_root")
+    unlock, unlock_where = effective_option(snapshot, params, found, "root_unlock_time")
+    evidence = f"{deny_where}\n{unlock_where}"
+    seconds = None if unlock is None else int(unlock) if unlock.lstrip("-").isdigit() else -1
+    observed = (f"even_deny_root {'set' if deny is not None else 'not set'}, root_unlock_time "
+                f"{unlock if unlock is not None else 'not set'}")
+    if seconds is not None and seconds < least:
+        return Observation(Status.FAIL, expected, observed,
+                           f"root_unlock_time {unlock} is below {least} seconds", evidence)
+    if deny is None and seconds is None:
+        return Observation(Status.FAIL, expected, observed, "neither even_deny_root nor "
+                           "root_unlock_time is set: failed logins never lock root", evidence)
+    return Observation(Status.PASS, expected, observed, f"{module} locks root: {observed}",
+                       evidence)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from assessor.checks.config import judge_value
 from assessor.checks.core import (
     Observation,
     Params,
     Snapshot,
     as_int,
-    compare,
     names_of,
     register,
     verdict,
@@ -25,8 +25,11 @@ def parse_sshd_t(output: str) -> dict[str, list[str]]:
     return settings
 
 
-@register("sshd_effective", lambda p: {"sshd": True}, required=("option",), comparison=True)
+@register("sshd_effective", lambda p: {"sshd": True}, required=("option",),
+          optional=("unbounded",), comparison=True)
 def sshd_effective(snapshot: Snapshot, params: Params) -> Observation:
+    """One keyword of `sshd -T`; `unbounded` names values meaning "no limit" (LoginGraceTime
+    0), which fail a `max`."""
     probe = snapshot["sshd"]
     if probe.get("rc") != 0:
         return Observation(
@@ -35,7 +38,7 @@ def sshd_effective(snapshot: Snapshot, params: Params) -> Observation:
     option = str(params["option"]).lower()
     values = parse_sshd_t(probe["stdout"]).get(option)
     observed = " ".join(values) if values is not None else None
-    ok, expected = compare(observed, params, fold_case=True)
+    ok, expected = judge_value(observed, params)
     shown = observed if observed is not None else "(not reported by sshd -T)"
     return verdict(ok, expected, shown, f"sshd {option}", f"sshd -T: {option} {shown}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assessor.checks.config import stat_entries
-from assessor.checks.core import Observation, Params, Snapshot, register, verdict
+from assessor.checks.core import Observation, Params, Snapshot, names_of, register, verdict
 
 # --- systemd units ------------------------------------------------------------------------
 
@@ -18,8 +18,13 @@ def unit_paths(unit: str) -> dict[str, list[str]]:
 
 
 def unit_probes(params: Params) -> dict[str, list[str]]:
-    paths = unit_paths(str(params["unit"]))
-    return {"stat": paths["wants"] + paths["files"]}
+    """`unit` may name several units that do the same job (Debian's dailyaidecheck.timer,
+    the aidecheck.timer CIS's remediation writes)."""
+    wanted: list[str] = []
+    for unit in names_of(params["unit"]):
+        paths = unit_paths(unit)
+        wanted += paths["wants"] + paths["files"]
+    return {"stat": wanted}
 
 
 def unit_state(snapshot: Snapshot, unit: str) -> tuple[str, str]:
@@ -43,9 +48,15 @@ def unit_state(snapshot: Snapshot, unit: str) -> tuple[str, str]:
 
 @register("service_enabled", unit_probes, required=("unit",))
 def service_enabled(snapshot: Snapshot, params: Params) -> Observation:
-    unit = str(params["unit"])
-    state, evidence = unit_state(snapshot, unit)
-    return verdict(state == "enabled", "enabled", state, unit, evidence)
+    """Enabled, or with several units, at least one of them enabled."""
+    units = names_of(params["unit"])
+    states = [(unit, *unit_state(snapshot, unit)) for unit in units]
+    enabled = [s for s in states if s[1] == "enabled"]
+    unit, state, evidence = (enabled or states)[0]
+    if len(units) > 1:
+        evidence = "; ".join(f"{u}: {e}" for u, _, e in states)
+        unit = unit if enabled else " or ".join(units)
+    return verdict(bool(enabled), "enabled", state, unit, evidence)
 
 
 @register("service_disabled", unit_probes, required=("unit",))

@@ -65,6 +65,37 @@ def set_key(text: str, key: str, value: str) -> str:
     return text.rstrip("\n") + f"\n{line}\n"
 
 
+# Empty packages that dpkg records as installed: the checks read dpkg's status, and the
+# real ones (servers, clients, AIDE) would be hundreds of megabytes in every lab root.
+STAND_IN = """set -e
+work=$(mktemp -d)
+for name in "$@"; do
+  mkdir -p "$work/$name/DEBIAN"
+  # epoch 99: newer than any version a real package Breaks
+  cat > "$work/$name/DEBIAN/control" <<END
+Package: $name
+Version: 99:0.0-lab
+Architecture: all
+Maintainer: assessor lab <lab@lab.invalid>
+Description: lab stand-in for $name
+ dpkg records it as installed; it ships no files.
+END
+  dpkg-deb -Zgzip --build "$work/$name" "$work/$name.deb" >/dev/null
+done
+dpkg -i "$work"/*.deb >/dev/null
+rm -rf "$work"
+"""
+
+
+def stand_in_packages(root: Path, names: list[str]) -> None:
+    script = inside(root, "/root/lab-stand-in-packages.sh")
+    script.write_text(STAND_IN)
+    try:
+        run("chroot", str(root), "sh", "/root/lab-stand-in-packages.sh", *names)
+    finally:
+        script.unlink()
+
+
 def apply_steps(root: Path, steps: list[dict[str, Any]]) -> None:
     for step in steps:
         if "write" in step:
@@ -78,5 +109,7 @@ def apply_steps(root: Path, steps: list[dict[str, Any]]) -> None:
             target.write_text(set_key(target.read_text(), step["set"]["key"], step["set"]["value"]))
         elif "run" in step:
             run("chroot", str(root), *[str(a) for a in step["run"]])
+        elif "stand_in_packages" in step:
+            stand_in_packages(root, [str(n) for n in step["stand_in_packages"]])
         else:
             raise ConfigError(f"lab flavour step not understood: {step!r}")

@@ -176,20 +176,25 @@ def file_absent_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return snap
 
 
+def unit_on_disk(snap: Snap, unit: str, enabled: bool) -> Snap:
+    """A unit file in /lib/systemd/system, enabled by a multi-user.target.wants link."""
+    add_stat(snap, f"/lib/systemd/system/{unit}", "0644")
+    no_stat(snap, f"/usr/lib/systemd/system/{unit}")
+    no_stat(snap, f"/etc/systemd/system/{unit}")
+    wants = f"/etc/systemd/system/*.wants/{unit}"
+    if enabled:
+        link = f"/etc/systemd/system/multi-user.target.wants/{unit}"
+        snap.data["stat"][wants] = {"glob": True, "matches": [link]}
+        snap.stat(link, "0644")
+    else:
+        no_stat(snap, wants)
+    return snap
+
+
 def service_case(enabled: bool) -> Callable[[Snap, dict[str, Any], bool], Snap]:
     def build(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
-        unit = str(p["unit"])
-        add_stat(snap, f"/lib/systemd/system/{unit}", "0644")
-        no_stat(snap, f"/usr/lib/systemd/system/{unit}")
-        no_stat(snap, f"/etc/systemd/system/{unit}")
-        wants = f"/etc/systemd/system/*.wants/{unit}"
-        if passing == enabled:
-            stats = snap.data["stat"]
-            link = f"/etc/systemd/system/multi-user.target.wants/{unit}"
-            stats[wants] = {"glob": True, "matches": [link]}
-            snap.stat(link, "0644")
-        else:
-            no_stat(snap, wants)
+        for i, unit in enumerate(names(p["unit"])):  # several: the first one decides
+            unit_on_disk(snap, unit, i == 0 and passing == enabled)
         return snap
     return build
 
@@ -269,6 +274,17 @@ def pam_option_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return snap
 
 
+def faillock_root_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """Passing: root_unlock_time=60 as an argument (it implies even_deny_root); failing:
+    even_deny_root in the conf file but a root_unlock_time of 30 seconds there too."""
+    args = [f"root_unlock_time={p.get('min_unlock', 60)}"] if passing else []
+    for pattern in names(p.get("conf")):
+        add_file(snap, pattern, "# even_deny_root\n" + ("" if passing else
+                 "even_deny_root\nroot_unlock_time = 30\n"))
+    pam_stack(snap, p, module_line(p, ["preauth", *args]))
+    return snap
+
+
 def sudo_defaults_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     option = str(p["option"])
     value = setting_value(p, passing)
@@ -286,6 +302,16 @@ def sudo_defaults_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     }
     snap.file("/etc/sudoers.d/README", "# files here are read by sudo\n")
     return snap.file("/etc/sudoers.d/50-lab", line + "\n")
+
+
+def sudo_no_tag_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """The tag only in a comment and a Cmnd_Alias name on the passing host."""
+    snap.file("/etc/sudoers", f"Defaults\tenv_reset\n# ops ALL=(ALL) {p['tag']}: ALL\n"
+              "Cmnd_Alias NOPASSWD_FREE = /bin/true\nroot\tALL=(ALL:ALL) ALL\n"
+              "@includedir /etc/sudoers.d\n")
+    snap.data["files"]["/etc/sudoers.d/*"] = {"glob": True, "matches": ["/etc/sudoers.d/50-ops"]}
+    rule = f"ops ALL=(ALL) {p['tag']}: ALL" if not passing else "ops ALL=(ALL) ALL"
+    return snap.file("/etc/sudoers.d/50-ops", rule + "\n")
 
 
 # --- audit --------------------------------------------------------------------------------
@@ -351,6 +377,8 @@ CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
     "service_disabled": service_case(enabled=False),
     "pam_module": pam_module_case,
     "pam_option": pam_option_case,
+    "faillock_root": faillock_root_case,
+    "sudo_no_tag": sudo_no_tag_case,
     "sudo_defaults": sudo_defaults_case,
     "audit_rules": audit_rules_case,
     "grub_cmdline": grub_cmdline_case,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cases_base import names
+from cases_config import unit_on_disk
 from unit_builders import CONFIG_FILES, INSTALLED, Snap
 
 MODPROBE_DIRS = ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
@@ -210,9 +211,10 @@ def group_empty_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 
 
 def root_gid_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """The failing host is CIS 5.4.2.2's case: root is fine, bob's primary group is 0."""
     accounts(snap)
     if not passing:
-        users(snap)[0]["gid"] = "1"
+        users(snap)[3]["gid"] = "0"
     return snap
 
 
@@ -275,7 +277,61 @@ def root_umask_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
     return root_env(snap, "/usr/bin:/bin", "0077" if passing else "0022")
 
 
+def dot_files_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """Every user's .profile and .bash_history right, a link to a file elsewhere (judged as
+    a link); the failing host breaks bob's home by the aspect."""
+    accounts(snap)
+    for user in users(snap):
+        uid, gid = int(user["uid"]), int(user["gid"])
+        snap.data["accounts"]["homes"][user["home"]]["dot"] = {"files": [
+            {"name": ".bash_history", "type": "file", "uid": uid, "gid": gid, "mode": "0600"},
+            {"name": ".profile", "type": "file", "uid": uid, "gid": gid, "mode": "0644"},
+            {"name": ".vimrc", "type": "link", "uid": 0, "gid": 0, "mode": "0777"},
+        ]}
+    if not passing:
+        bob = snap.data["accounts"]["homes"]["/home/bob"]["dot"]["files"]
+        bad = {"forbidden": {"name": ".rhosts"}, "owner": {"uid": 1000},
+               "mode": {"mode": "0664"}}[p["aspect"]]
+        bob.append({"name": ".bashrc", "type": "file", "uid": 1001, "gid": 1001,
+                    "mode": "0644", **bad})
+    return snap
+
+
+def time_sync_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """timesyncd or chrony in use and named its servers; failing: a second daemon in use
+    (single), or no server named (configured)."""
+    daemon = str(p.get("daemon", "systemd-timesyncd"))
+    other = "chrony" if daemon == "systemd-timesyncd" else "systemd-timesyncd"
+    units = {"systemd-timesyncd": "systemd-timesyncd.service", "chrony": "chrony.service"}
+    snap.package(daemon, INSTALLED).package(other, INSTALLED)
+    unit_on_disk(snap, units[daemon], True)
+    unit_on_disk(snap, units[other], p["aspect"] == "single" and not passing)
+    unit_on_disk(snap, "ntpsec.service", False)
+    if daemon == "systemd-timesyncd":
+        servers = "NTP=ntp1.example.org\n" if passing or p["aspect"] == "single" else ""
+        snap.file("/etc/systemd/timesyncd.conf", f"[Time]\n#NTP=\n{servers}")
+    else:
+        servers = "server ntp1.example.org iburst\n" if passing or p["aspect"] == "single" \
+            else ""
+        snap.file("/etc/chrony/chrony.conf", f"# pool 2.debian.pool.ntp.org\n{servers}")
+    return snap
+
+
+def shell_timeout_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """A profile.d file sets it right; the failing host's bash.bashrc also sets 0 (none)."""
+    snap.data.setdefault("files", {})["/etc/profile.d/*.sh"] = {
+        "glob": True, "matches": ["/etc/profile.d/60-tmout.sh"]}
+    snap.file("/etc/profile", "# TMOUT=0 in a comment\nexport PATH\n")
+    snap.file("/etc/profile.d/60-tmout.sh",
+              f"TMOUT={p['max']}\nreadonly TMOUT\nexport TMOUT\n")
+    return snap.file("/etc/bash.bashrc", "[ -z \"$PS1\" ] && return\n" +
+                     ("" if passing else "TMOUT=0\n"))
+
+
 CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {
+    "shell_timeout": shell_timeout_case,
+    "time_sync": time_sync_case,
+    "dot_files": dot_files_case,
     "kernel_module_disabled": module_case,
     "limits_entry": limits_case,
     "separate_mount": separate_mount_case,

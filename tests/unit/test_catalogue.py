@@ -297,3 +297,23 @@ def test_catalogue_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_catalogue(path)
     assert caught.value.message.startswith(f"{path}: catalogue is not UTF-8")
+
+
+RELEASES = {"debian11", "debian12", "debian13"}
+
+
+def test_every_control_names_the_supported_releases_it_applies_to() -> None:
+    """debian13 (trixie, the current stable) wherever a control applies; nothing unknown."""
+    for control in CATALOGUE.controls:
+        assert control.platforms, f"{control.id}: say which releases it applies to"
+        assert set(control.platforms) <= RELEASES, (control.id, control.platforms)
+        assert "debian13" in control.platforms, control.id
+
+
+@pytest.mark.parametrize("control", AUTOMATED, ids=lambda c: c.id)
+def test_control_is_notapplicable_on_a_release_it_does_not_name(control: Control) -> None:
+    """Even on a host that would pass or fail it, the platform decides first, with why."""
+    host = CASES[control.kind](Snap("debian", "10"), control.params, False).build()
+    finding = evaluate_control(control, host)
+    assert finding.status is Status.NOTAPPLICABLE
+    assert finding.reason == "not for platform debian10"

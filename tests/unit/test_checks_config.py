@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cases_config import add_stat, no_stat
 from unit_builders import Snap
 
+from assessor.catalogue import load_catalogue
 from assessor.checks import judge, parse_login_defs
 from assessor.checks.audit import parse_rules
 from assessor.checks.pam import (
@@ -18,6 +20,7 @@ from assessor.checks.pam import (
     tokens,
 )
 from assessor.checks.sudoers import sudo_defaults_values, sudoers_lines
+from assessor.evaluate import evaluate_control
 from assessor.results import Status
 
 
@@ -497,3 +500,83 @@ def test_glob_permissions_never_judges_a_link_as_the_file_it_leads_to() -> None:
     assert obs.status is Status.PASS and "all 1 path" in obs.observed
     snap.data["stat"]["/var/log/README"].pop("link")
     assert judge("glob_permissions", snap.build(), params).status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("line", "conf", "status"),
+    [
+        ("preauth even_deny_root", "", Status.PASS),
+        ("preauth", "even_deny_root\n", Status.PASS),
+        # CIS 5.3.3.1.3 also accepts root_unlock_time >= 60 alone (it implies even_deny_root)
+        ("preauth root_unlock_time=60", "", Status.PASS),
+        ("preauth", "root_unlock_time = 900\n", Status.PASS),
+        ("preauth", "# even_deny_root\n", Status.FAIL),
+        ("preauth even_deny_root root_unlock_time=30", "", Status.FAIL),
+        ("preauth", "even_deny_root\nroot_unlock_time = 59\n", Status.FAIL),
+    ],
+)
+def test_faillock_root_is_even_deny_root_or_a_long_root_unlock_time(
+    line: str, conf: str, status: Status
+) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["pam.faillock-root"]
+    snap = pam_snap({"common-auth": f"auth required pam_faillock.so {line}\n"},
+                    {"/etc/security/faillock.conf": conf}).build()
+    obs = judge(control.kind, snap, control.params)
+    assert obs.status is status, obs.reason
+
+
+@pytest.mark.parametrize(
+    ("stat", "status"),
+    [
+        (None, Status.PASS),  # no at.deny: at.allow alone decides
+        (("0640", "root", "daemon"), Status.PASS),  # CIS 2.4.2.1: allowed when restricted
+        (("0600", "root", "root"), Status.PASS),
+        (("0644", "root", "daemon"), Status.FAIL),
+        (("0640", "daemon", "daemon"), Status.FAIL),
+    ],
+)
+def test_at_deny_may_stay_when_restricted(stat: tuple[str, str, str] | None,
+                                          status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["cron.at-deny"]
+    snap = Snap()
+    if stat:
+        add_stat(snap, "/etc/at.deny", stat[0], owner=stat[1], group=stat[2])
+    else:
+        no_stat(snap, "/etc/at.deny")
+    assert evaluate_control(control, snap.build()).status is status
+
+
+@pytest.mark.parametrize(
+    ("version", "builtin"),
+    [("1.9.16p2-3", "is true"), ("1.9.13p3-1+deb12u1", "is false"), ("1.9.5p2-3+deb11u1",
+                                                                      "is false")],
+)
+def test_use_pty_label_follows_the_hosts_sudo_and_cis_still_wants_the_line(
+    version: str, builtin: str
+) -> None:
+    """sudo's built-in use_pty is on since 1.9.14 (trixie), off before (bookworm,
+    bullseye); CIS 5.2.2 greps for `Defaults use_pty`, so unset fails on all three."""
+    control = {c.id: c for c in load_catalogue().controls}["sudo.use-pty"]
+    snap = Snap().package("sudo", version=version)
+    snap.file("/etc/sudoers", "Defaults\tenv_reset\nroot\tALL=(ALL:ALL) ALL\n")
+    snap.data["files"]["/etc/sudoers.d/*"] = {"glob": True, "matches": []}
+    finding = evaluate_control(control, snap.build())
+    assert finding.status is Status.FAIL
+    assert f"sudo {version}'s built-in default" in finding.observed
+    assert builtin in finding.observed
+    assert "explicit Defaults line" in finding.observed
+    snap.file("/etc/sudoers", "Defaults\tenv_reset, use_pty\nroot\tALL=(ALL:ALL) ALL\n")
+    assert evaluate_control(control, snap.build()).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("rule", "status"),
+    [("%sudo ALL=(ALL:ALL) ALL", Status.PASS), ("ops ALL=(ALL) PASSWD: ALL", Status.PASS),
+     ("ops ALL=(ALL) NOPASSWD:/usr/bin/apt", Status.FAIL),
+     ("ops ALL=(root) NOEXEC: NOPASSWD: /bin/ls, PASSWD: ALL", Status.FAIL)],
+)
+def test_sudo_password_required_is_cis_5_2_4(rule: str, status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["sudo.password-required"]
+    snap = Snap().file("/etc/sudoers", f"Defaults env_reset\n{rule}\n")
+    snap.data["files"]["/etc/sudoers.d/*"] = {"glob": True, "matches": []}
+    assert evaluate_control(control, snap.build()).status is status

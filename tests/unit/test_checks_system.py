@@ -9,10 +9,12 @@ import pytest
 from cases_system import GOOD_NFT, accounts, mounts, root_env
 from unit_builders import CONFIG_FILES, INSTALLED, Snap
 
+from assessor.catalogue import load_catalogue
 from assessor.checks import judge
 from assessor.checks.firewall import parse_nft_config
 from assessor.checks.kernel import ordered_conf_files, persisted_sysctl, sysctl_key
 from assessor.checks.packages import parse_apt_conf
+from assessor.evaluate import evaluate_control
 from assessor.results import Status
 
 # --- sysctl: running and persisted --------------------------------------------------------
@@ -348,3 +350,62 @@ def test_unreadable_group_file_is_error(snap: Snap) -> None:
     snap.data["accounts"]["group_error"] = "PermissionError: denied"
     obs = judge("unique_ids", snap.build(), {"table": "groups", "field": "id"})
     assert obs.status is Status.ERROR and "denied" in obs.reason
+
+
+def test_root_gid_is_cis_root_is_the_only_gid_0_account() -> None:
+    """CIS 5.4.2.2: `toor:x:1001:0` fails even though root's own group is 0; root's own
+    group not 0 fails; sync, shutdown, halt and operator are left out as the audit does."""
+    control = {c.id: c for c in load_catalogue().controls}["accounts.root-gid"]
+
+    def host(extra: str, root_gid: str = "0") -> dict[str, object]:
+        snap = accounts(Snap())
+        snap.data["accounts"]["users"][0]["gid"] = root_gid
+        for i, name in enumerate(extra.split()):
+            snap.user(name, 1001 + i)
+            snap.data["accounts"]["users"][-1]["gid"] = "0"
+        return snap.build()
+
+    toor = evaluate_control(control, host("toor"))
+    assert toor.status is Status.FAIL and "toor (uid 1001" in toor.reason
+    assert evaluate_control(control, host("", root_gid="1")).status is Status.FAIL
+    assert evaluate_control(control, host("sync halt operator")).status is Status.PASS
+
+
+@pytest.mark.parametrize("key", ["fs.protected_hardlinks", "fs.protected_symlinks"])
+def test_trixie_reads_protected_links_from_linux_sysctl_defaults(key: str) -> None:
+    """trixie moved fs.protected_* to linux-sysctl-defaults' /usr/lib/sysctl.d/50-default.conf:
+    with it the value counts as persisted (the evidence names the file); without it the
+    reason says which package would persist it, as the running value alone is lost."""
+    control = next(c for c in load_catalogue().controls if c.params.get("key") == key)
+    with_file = Snap("debian", "13").sysctl({key: "1"}).sysctl_file(
+        "/usr/lib/sysctl.d/50-default.conf", f"# from linux-sysctl-defaults\n{key} = 1\n")
+    found = evaluate_control(control, with_file.build())
+    assert found.status is Status.PASS and "/usr/lib/sysctl.d/50-default.conf:2" in found.evidence
+    without = Snap("debian", "13").sysctl({key: "1"}).sysctl_file(
+        "/usr/lib/sysctl.d/50-pid-max.conf", "kernel.pid_max = 4194304\n")
+    missing = evaluate_control(control, without.build())
+    assert missing.status is Status.FAIL and "linux-sysctl-defaults" in missing.reason
+    bookworm = Snap("debian", "12").sysctl({key: "1"}).sysctl_file(
+        "/usr/lib/sysctl.d/50-pid-max.conf", "kernel.pid_max = 4194304\n")
+    assert "procps (/usr/lib/sysctl.d/99-protect-links.conf)" in evaluate_control(
+        control, bookworm.build()).reason
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("TMOUT=900\nreadonly TMOUT\nexport TMOUT\n", Status.PASS),
+        ("declare -xr TMOUT=600\n", Status.PASS),
+        ("readonly TMOUT=900 ; export TMOUT\n", Status.PASS),
+        ("TMOUT=900\nexport TMOUT\n", Status.FAIL),  # not readonly: the user unsets it
+        ("TMOUT=900\nreadonly TMOUT\n", Status.FAIL),  # not exported
+        ("TMOUT=901\nreadonly TMOUT\nexport TMOUT\n", Status.FAIL),
+        ("# TMOUT=900 readonly TMOUT export TMOUT\n", Status.FAIL),
+        ("TMOUT=900\nreadonly TMOUT\nexport TMOUT\nTMOUT=0\n", Status.FAIL),
+    ],
+)
+def test_shell_timeout_is_cis_5_4_3_2(text: str, status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["accounts.shell-timeout"]
+    snap = Snap().file("/etc/profile", text).file("/etc/bash.bashrc", "")
+    snap.data["files"]["/etc/profile.d/*.sh"] = {"glob": True, "matches": []}
+    assert evaluate_control(control, snap.build()).status is status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -116,11 +117,32 @@ def test_apply_steps_rejects_unknown_steps_and_escapes(tmp_path: Path) -> None:
     assert not (tmp_path.parent.parent / "evil").exists()
 
 
+def test_stand_in_packages_script_builds_every_named_package(tmp_path: Path) -> None:
+    """The script the step runs chrooted, run here on a fake dpkg: one control file each."""
+    from assessor.lab.flavours import STAND_IN
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("dpkg-deb", "dpkg"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho {tool} \"$@\" >> {tmp_path}/calls\n")
+        (bin_dir / tool).chmod(0o755)
+    script = tmp_path / "stand-in.sh"
+    script.write_text(STAND_IN.replace('rm -rf "$work"', f'cp -r "$work" {tmp_path}/work'))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    subprocess.run(["sh", str(script), "aide", "chrony"], check=True, env=env)
+    control = (tmp_path / "work/aide/DEBIAN/control").read_text()
+    assert control.startswith("Package: aide\nVersion: 99:0.0-lab\n")
+    assert "Description: lab stand-in for aide\n dpkg records" in control
+    assert (tmp_path / "work/chrony/DEBIAN/control").is_file()
+    assert "dpkg -i" in (tmp_path / "calls").read_text()
+
+
 def test_every_flavour_step_is_understood() -> None:
     for name, flavour in load_flavours().items():
         assert flavour["description"], name
         for step in flavour["steps"]:
-            assert len(step) == 1 and next(iter(step)) in ("write", "chmod", "set", "run"), step
+            assert len(step) == 1 and next(iter(step)) in (
+                "write", "chmod", "set", "run", "stand_in_packages"), step
 
 
 # Known bugs in assessor/lab/flavours.py, left to its owner (outside this change's files).

@@ -149,3 +149,22 @@ def test_live_mounts_are_mounted_or_remounted_keeping_their_flags() -> None:
     assert MOUNTS.live_command("/var/tmp", bound, ["noexec"], True) == [
         "mount", "-o", "remount,bind,rw,relatime,noexec", "/var/tmp"]
     assert MOUNTS.live_command("/tmp", ("tmpfs", ["rw", "noexec"]), ["noexec"], False) is None
+
+
+def test_var_and_its_logs_get_private_recursive_binds_of_their_own() -> None:
+    """CIS 1.1.2.3-1.1.2.7 on a host with one disk: /var and /var/log bound recursively
+    (mounts below stay visible) and private (a later mount below is not copied, without
+    its options, onto the shared / underneath, as the lab saw for /var/log's noexec)."""
+    wanted = {"/home": ("nodev", "nosuid"), "/var": ("nodev", "nosuid"),
+              "/var/log": ("nodev", "nosuid", "noexec"),
+              "/var/log/audit": ("nodev", "nosuid", "noexec")}
+    items = [{"id": f"fs.x-{opt}", "params": {"path": path, "option": opt}}
+             for path, opts in wanted.items() for opt in opts]
+    new, _ = MOUNTS.plan_fstab("UUID=1 / ext4 defaults 0 1\n", MOUNTS.wants_of(items),
+                               TEMPLATES)
+    assert new.splitlines()[1:] == [
+        "/home /home none rw,relatime,bind,private,nodev,nosuid 0 0",
+        "/var /var none rw,relatime,rbind,rprivate,nodev,nosuid 0 0",
+        "/var/log /var/log none rw,relatime,rbind,rprivate,nodev,nosuid,noexec 0 0",
+        "/var/log/audit /var/log/audit none rw,relatime,bind,private,nodev,nosuid,noexec 0 0",
+    ]

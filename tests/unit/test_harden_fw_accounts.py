@@ -110,3 +110,20 @@ def test_plan_leaves_system_directories_alone_and_tightens_homes(tmp_path: Path)
     assert owner == [{"paths": [f"{home}/lodger"], "owner": "lodger", "max_mode": "7777"}]
     assert mode == [{"paths": [f"{home}/lodger"], "max_mode": "0750", "types": ["dir"]}]
     assert [s["name"] for s in left] == ["daemon"]
+
+
+def test_plan_moves_only_user_accounts_off_gid_0() -> None:
+    """CIS 5.4.2.2: a user whose primary group is 0 gets the group of its own name; another
+    name for UID 0, a system account, the operator and an account with no own group stay
+    as they are, each with the reason."""
+    passwd = ("root:x:0:0::/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\n"
+              "svc:x:120:0::/srv:/usr/sbin/nologin\nrooty:x:1001:0::/home/rooty:/bin/bash\n"
+              "stray:x:1002:0::/home/stray:/bin/bash\nops:x:1000:0::/home/ops:/bin/bash\n"
+              "operator:x:1003:0::/home/operator:/bin/bash\n")
+    groups = PLAN.parse_group("root:x:0:\nrooty:x:1001:\nops:x:1000:\n")
+    move, left = PLAN.gid0_moves(PLAN.parse_passwd(passwd), groups, 1000, ["operator"],
+                                 {"ops", "root"})
+    assert move == [{"name": "rooty", "group": "rooty"}]
+    why = {s["name"]: s["why"] for s in left}
+    assert set(why) == {"toor", "svc", "stray", "ops"}
+    assert "system account (uid 0)" in why["toor"] and "own name" in why["stray"]

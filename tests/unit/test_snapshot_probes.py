@@ -207,3 +207,18 @@ def test_sysctl_files_say_which_init_applies_them(snapshot_module: ModuleType) -
     probe = snapshot_module.probe_sysctl_files(True)
     assert probe["init"] in ("systemd", "other")
     assert "problems" in probe
+
+
+def test_dot_files_are_lstat_and_a_link_is_a_link(
+    snapshot_module: ModuleType, tmp_path: Path
+) -> None:
+    """CIS 7.2.10's evidence: a link planted as .rhosts stays a link (never followed to
+    the file it names), plain files keep their mode, non-dot names are left out."""
+    module = snapshot_module
+    (tmp_path / ".profile").write_text("x")
+    (tmp_path / ".profile").chmod(0o664)
+    (tmp_path / "notes").write_text("x")
+    (tmp_path / ".rhosts").symlink_to("/etc/passwd")
+    found = module.dot_files(str(tmp_path))["files"]
+    assert [(f["name"], f["type"], f["mode"]) for f in found] == [
+        (".profile", "file", "0664"), (".rhosts", "link", "0777")]

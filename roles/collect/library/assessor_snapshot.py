@@ -218,10 +218,34 @@ def probe_accounts(_wanted):
 
 
 MAX_HOMES = 5000
+MAX_DOT_FILES = 200
+
+
+def dot_files(home):
+    """Owner, group and mode of the dot files directly in a home (lstat: a link is a link)."""
+    found = []
+    try:
+        with os.scandir(home) as entries:
+            for entry in entries:
+                if not entry.name.startswith(".") or len(found) >= MAX_DOT_FILES:
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                kind = ("link" if stat.S_ISLNK(st.st_mode) else
+                        "dir" if stat.S_ISDIR(st.st_mode) else
+                        "file" if stat.S_ISREG(st.st_mode) else "other")
+                found.append({"name": entry.name, "type": kind, "uid": st.st_uid,
+                              "gid": st.st_gid, "mode": "%04o" % (st.st_mode & 0o7777)})
+    except OSError as exc:
+        return {"error": exc.strerror or str(exc), "files": found}
+    return {"files": sorted(found, key=lambda f: f["name"])}
 
 
 def home_dirs(users):
-    """Owner and mode of each account's home directory (the first MAX_HOMES of them)."""
+    """Owner and mode of each account's home directory (the first MAX_HOMES of them), and
+    of the dot files in it (CIS 7.2.10)."""
     homes = {}
     for user in users[:MAX_HOMES]:
         home = user["home"]
@@ -238,6 +262,8 @@ def home_dirs(users):
             "uid": st.st_uid,
             "mode": "%04o" % (st.st_mode & 0o7777),
         }
+        if stat.S_ISDIR(st.st_mode) and home != "/":
+            homes[home]["dot"] = dot_files(home)
     return homes
 
 

@@ -59,6 +59,16 @@ options:
     description: The umask root's shell startup files must set.
     type: str
     default: '0027'
+  gid0_exempt:
+    description: Accounts that may keep primary GID 0 besides root (CIS 5.4.2.2 leaves
+      out sync, shutdown, halt and operator).
+    type: list
+    elements: str
+    default:
+    - sync
+    - shutdown
+    - halt
+    - operator
 """
 
 RETURN = r"""
@@ -66,6 +76,12 @@ root_gid:
   description: root's primary GID, or null when root is missing.
   returned: always
   type: int
+gid0_moves:
+  description: User accounts other than root whose primary GID is 0, each with the group
+    of its own name it moves to.
+  returned: always
+  type: list
+  elements: dict
 nologin_shell:
   description: Path of the nologin shell on this host.
   returned: always
@@ -227,6 +243,34 @@ def group_members(users, groups, group_name, protect):
     return members, primary, skipped
 
 
+def gid0_moves(users, groups, uid_min, exempt, protect):
+    """Accounts other than root whose primary group is 0 (CIS 5.4.2.2).
+
+    Only a user account (UID at least uid_min) that has a group of its own name moves to
+    that group, as ansible-lockdown and the benchmark's "assign a new GID if appropriate"
+    allow; a system account or another name for UID 0 is left alone with the reason, since
+    the files of its service may rely on group 0, and root itself is never touched here."""
+    by_name = {g["name"]: g for g in groups}
+    move, skipped = [], []
+    for user in users:
+        if user["name"] == "root" or user["gid"] != "0" or user["name"] in exempt:
+            continue
+        own = by_name.get(user["name"])
+        if user["name"] in protect:
+            skipped.append({"name": user["name"], "why": "the connection user: its primary "
+                            "group is left as it is"})
+        elif not user["uid"].isdigit() or int(user["uid"]) < uid_min:
+            skipped.append({"name": user["name"], "why": "a system account (uid %s): what "
+                            "its files rely on is for a person to decide (usermod -g)"
+                            % user["uid"]})
+        elif own is None or own["gid"] == "0":
+            skipped.append({"name": user["name"], "why": "no group of its own name to make "
+                            "its primary group (groupadd it, then usermod -g)"})
+        else:
+            move.append({"name": user["name"], "group": own["name"]})
+    return move, skipped
+
+
 def system_home(path):
     normal = os.path.normpath(path) if path.startswith("/") else ""
     if not normal or normal in SYSTEM_DIRS or any(c in normal for c in GLOB):
@@ -332,6 +376,8 @@ def main():
             "group": {"type": "str", "default": "shadow"},
             "max_mode": {"type": "str", "default": "0750"},
             "umask": {"type": "str", "default": "0027"},
+            "gid0_exempt": {"type": "list", "elements": "str",
+                            "default": ["sync", "shutdown", "halt", "operator"]},
         },
         supports_check_mode=True,
     )
@@ -344,15 +390,17 @@ def main():
     nologin, nologin_skipped = system_shells(users, shells, p["uid_min"], p["exempt"], protect)
     lock, lock_skipped = nologin_unlocked(users, shadow, shells, protect)
     members, primary, group_skipped = group_members(users, groups, p["group"], protect)
+    moves, moves_skipped = gid0_moves(users, groups, p["uid_min"], p["gid0_exempt"], protect)
     create, owner, mode, home_skipped = homes(users, shells, int(p["max_mode"], 8), protect)
     root = next((u for u in users if u["name"] == "root"), None)
     left_alone = ([dict(s, control="accounts.system-nologin") for s in nologin_skipped]
                + [dict(s, control="accounts.nologin-locked") for s in lock_skipped]
                + [dict(s, control="accounts.shadow-group-empty") for s in group_skipped]
+               + [dict(s, control="accounts.root-gid") for s in moves_skipped]
                + home_skipped)
     module.exit_json(
         changed=False,
-        root_gid=root["gid"] if root else None,
+        root_gid=root["gid"] if root else None, gid0_moves=moves,
         nologin_shell=nologin_shell(),
         system_shells=nologin, lock=lock, group_members=members, group_primary=primary,
         home_create=create, home_owner=owner, home_mode=mode, left_alone=left_alone,

@@ -213,17 +213,19 @@ def main():
     lines = new_text.splitlines()
     index = fstab_entries(lines)
     live = live_mounts()
-    for path, want in wants.items():
+    # parents first: a bind mount made over /var after /var/log would hide /var/log's
+    for path, want in sorted(wants.items(), key=lambda kv: kv[0].count("/")):
         options = lines[index[path]].split()[3].split(",")
         wanted = [o for o in HARDENING if o in options]
-        command = live_command(path, live.get(path), wanted, "bind" in options)
+        bind = "bind" in options or "rbind" in options
+        command = live_command(path, live.get(path), wanted, bind)
         if command is None:
             continue
         after = "mounted from fstab with %s; %s" % (",".join(wanted) or "its options", STAYS)
         if not module.check_mode:
             run(module, command)
             mount = live_mounts().get(path)
-            retry = live_command(path, mount, wanted, "bind" in options)
+            retry = live_command(path, mount, wanted, bind)
             if retry is not None and retry[1] == "-o":  # an old mount(8) ignored bind flags
                 run(module, retry)
                 mount = live_mounts().get(path)

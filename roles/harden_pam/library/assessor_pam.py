@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Put PAM modules in their stacks and set their arguments, in one module run per host.
 
-Items are the selected `pam_module` / `pam_option` controls that fail on the host, as the
-assessor planned them (id, params = the tailored check, target). Three steps, in order:
+Items are the selected `pam_module` / `pam_option` / `faillock_root` controls that fail
+on the host, as the assessor planned them (id, params = the tailored check, target).
+Three steps, in order:
 
 1. A module missing from a common-* stack is added the Debian way: the role's
    pam-auth-update profile for it is written to /usr/share/pam-configs and enabled with
@@ -29,9 +30,9 @@ module: assessor_pam
 short_description: Put PAM modules in their stacks and set their arguments, in one
   module run per host
 description:
-- 'Items are the selected `pam_module` / `pam_option` controls that fail on the host,
-  as the assessor planned them (id, params = the tailored check, target). Three steps,
-  in order:'
+- 'Items are the selected `pam_module` / `pam_option` / `faillock_root` controls that
+  fail on the host, as the assessor planned them (id, params = the tailored check,
+  target). Three steps, in order:'
 - '1. A module missing from a common-* stack is added the Debian way: the role''s
   pam-auth-update profile for it is written to /usr/share/pam-configs and enabled
   with `pam-auth-update --enable`, which orders the stack by priority and fixes every
@@ -49,7 +50,7 @@ description:
   run). Stdlib only: it runs on the target''s python3.'
 options:
   items:
-    description: The failing pam_module and pam_option controls, as the role passes
+    description: The failing pam_module, pam_option and faillock_root controls, as the role passes
       them.
     type: list
     elements: dict
@@ -115,7 +116,7 @@ COMMON = ["/etc/pam.d/common-" + t for t in
           ("auth", "account", "password", "session", "session-noninteractive")]
 SAVED = ["/var/lib/pam/" + t for t in
          ("auth", "account", "password", "session", "session-noninteractive", "seen")]
-KINDS = ("pam_module", "pam_option")
+KINDS = ("pam_module", "pam_option", "faillock_root")
 
 
 def names(value):
@@ -287,6 +288,33 @@ class Run:
             else:
                 return
 
+    def option_now(self, item, option):
+        """The option's value as pam_faillock reads it: an argument, else the conf file."""
+        for entry in reversed(self.found(item)):
+            value = arg_value(entry.args, option)
+            if value is not None:
+                return value
+        for path in names(item["params"].get("conf")):
+            if glob.has_magic(path):
+                continue
+            for line in reversed(self.files.get(path) or []):
+                key, sep, value = line.split("#", 1)[0].partition("=")
+                if key.strip() == option:
+                    return value.strip() if sep else "true"
+        return None
+
+    def fix_root_lockout(self, item):
+        """CIS 5.3.3.1.3: even_deny_root, and a root_unlock_time below the minimum raised
+        to it (a short one lets a password guesser go on against root)."""
+        least = int(item["params"].get("min_unlock", 60))
+        if self.option_now(item, "even_deny_root") is None:
+            self.fix_option(dict(item, params=dict(item["params"], option="even_deny_root"),
+                                 target="true"))
+        unlock = self.option_now(item, "root_unlock_time")
+        if unlock is not None and not (unlock.isdigit() and int(unlock) >= least):
+            self.fix_option(dict(item, params=dict(item["params"], option="root_unlock_time"),
+                                 target=str(least)))
+
     # --- 3. files ---------------------------------------------------------------------
 
     def write(self, path, mode=0o644):
@@ -329,6 +357,8 @@ def main():
     for item in items:
         if item["kind"] == "pam_module":
             run.fix_args(item)
+        elif item["kind"] == "faillock_root":
+            run.fix_root_lockout(item)
         else:
             run.fix_option(item)
     run.save()  # the argument and file fixes stand even when pam-auth-update refused
