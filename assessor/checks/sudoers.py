@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from debian.debian_support import Version
+
 from assessor.checks.config import judge_value, read_files
 from assessor.checks.core import Observation, Params, Snapshot, register, verdict
 from assessor.checks.pam import MAX_DEPTH
@@ -93,11 +97,31 @@ def sudo_defaults_values(lines: list[tuple[str, str]]) -> dict[str, tuple[str, s
     return values
 
 
+def built_in_default(snapshot: Snapshot, params: Params) -> tuple[str, str]:
+    """sudo's own default for the option on this host, and whose it is.
+
+    `default_since: {package, version, value}`: from that package version on, the built-in
+    default is `value` (sudo 1.9.14 turned use_pty on); before it, or without the package,
+    `default`.
+    """
+    since: dict[str, Any] = dict(params.get("default_since") or {})
+    if since:
+        entry = (snapshot.get("packages") or {}).get(str(since["package"])) or {}
+        version = str(entry.get("version", ""))
+        if version and Version(version) >= Version(str(since["version"])):
+            return str(since["value"]), f"{since['package']} {version}'s default"
+        if version:
+            return str(params["default"]), f"{since['package']} {version}'s default"
+    return str(params["default"]), "sudo's default"
+
+
 @register(
     "sudo_defaults",
-    lambda p: {"files": [SUDOERS, f"{SUDOERS_D}/*"]},
+    lambda p: {"files": [SUDOERS, f"{SUDOERS_D}/*"]} | (
+        {"packages": True} if "default_since" in p else {}),
     required=("option",),
-    optional=("default", "present", "unbounded", "expect", "one_of", "max", "min"),
+    optional=("default", "default_since", "present", "unbounded", "expect", "one_of", "max",
+              "min"),
 )
 def sudo_defaults(snapshot: Snapshot, params: Params) -> Observation:
     files = dict(read_files(snapshot, [SUDOERS, f"{SUDOERS_D}/*"]))
@@ -110,9 +134,9 @@ def sudo_defaults(snapshot: Snapshot, params: Params) -> Observation:
         observed, evidence = found
         shown = observed
     elif "default" in params:
-        observed = str(params["default"])
+        observed, whose = built_in_default(snapshot, params)
         evidence = f"no Defaults line sets {option} in {SUDOERS} or {SUDOERS_D}"
-        shown = f"{observed} (not set; sudo's default)"
+        shown = f"{observed} (not set; {whose})"
     else:
         observed, evidence, shown = None, f"no Defaults line sets {option}", "not set"
     ok, expected = judge_value(observed, params)

@@ -241,6 +241,34 @@ def test_sudo_defaults(dropin: str, params: dict[str, Any], status: Status) -> N
     assert obs.status is status, obs.reason
 
 
+USE_PTY = {"option": "use_pty", "expect": "true", "default": "false",
+           "default_since": {"package": "sudo", "version": "1.9.14", "value": "true"}}
+
+
+@pytest.mark.parametrize(
+    ("version", "status", "shown"),
+    [
+        ("1.9.16p2-3", Status.PASS, "true (not set; sudo 1.9.16p2-3's default)"),  # trixie
+        ("1.9.14-1", Status.PASS, "true (not set; sudo 1.9.14-1's default)"),
+        ("1.9.13p3-1+deb12u2", Status.FAIL, "false (not set; sudo 1.9.13p3-1+deb12u2's default)"),
+        (None, Status.FAIL, "false (not set; sudo's default)"),  # no sudo package known
+    ],
+)
+def test_sudo_built_in_default_follows_the_installed_version(
+    version: str | None, status: Status, shown: str
+) -> None:
+    """sudo 1.9.14 turned use_pty on by default: an unset option is judged by the host's sudo."""
+    snap = Snap().file("/etc/sudoers", "Defaults\tenv_reset\nroot ALL=(ALL:ALL) ALL\n")
+    glob(snap, "files", "/etc/sudoers.d/*", {})
+    if version:
+        snap.package("sudo", version=version)
+    obs = judge("sudo_defaults", snap.build(), USE_PTY)
+    assert (obs.status, obs.observed) == (status, shown), obs.reason
+    negated = Snap().file("/etc/sudoers", "Defaults !use_pty\n").package("sudo", version="1.9.16")
+    glob(negated, "files", "/etc/sudoers.d/*", {})
+    assert judge("sudo_defaults", negated.build(), USE_PTY).status is Status.FAIL
+
+
 # --- config_value -------------------------------------------------------------------------
 
 JOURNALD = ["/etc/systemd/journald.conf", "/etc/systemd/journald.conf.d/*.conf"]
