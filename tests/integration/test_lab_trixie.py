@@ -12,6 +12,10 @@ where trixie differs from bookworm, each fixed by its own role:
   apt.*            deb822 `.sources` files, the format trixie's installer writes
   cron.*           a mode fix on a file trixie's packages ship
 
+Then patch, on the same host: the lab's signed repository (assessor/lab/aptrepo.py, suite
+trixie-security, trixie's python3-apt) given as a deb822 `.sources` file, exposure finds
+the demo advisories, patch fixes them, exposure is clean.
+
 Also checked on the host: Python 3.13 runs the host modules, /tmp is a tmpfs by default.
 """
 
@@ -23,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import Run, assess, run_cli, running_lab, ssh_ops
+from labrun import Run, assess, root_of, run_cli, running_lab, ssh_ops
 
-from assessor.lab import fleet
+from assessor.lab import aptrepo, fleet
 
 HOST = "weak-01"
 SUBSET = [
@@ -36,6 +40,8 @@ SUBSET = [
     "apt.sources-signed",
     "cron.crontab-permissions",
 ]
+ADVISORIES = Path(__file__).resolve().parent.parent / "data" / "advisories" / "trixie"
+FIXED = "1.0-1+deb12u1"
 TRUSTED_SOURCES = "/etc/apt/sources.list.d/lab-trusted.sources"
 DEB822 = ("Types: deb\nURIs: file:/srv/none\nSuites: ./\nTrusted: yes\n")
 
@@ -116,3 +122,31 @@ def test_harden_subset_passes_then_rolls_back(lab: fleet.LabState, before: Run,
     back = findings(assess(Path(lab.inventory), tmp_path / "back", "--profile", "server-l2"))
     assert {c: back[c]["status"] for c in SUBSET} == dict.fromkeys(SUBSET, "fail")
     assert "Trusted: yes" in sources(lab)
+
+
+def test_patch_from_a_deb822_source(lab: fleet.LabState, tmp_path: Path) -> None:
+    assert ssh_ops(lab, HOST, f"sudo rm -f {TRUSTED_SOURCES}").returncode == 0
+    root = root_of(lab, HOST)
+    repo = aptrepo.build_repo(tmp_path / "repo", release="trixie")
+    aptrepo.serve_to_host(root, repo, release="trixie")
+    aptrepo.install_vulnerable(root)
+    policy = ssh_ops(lab, HOST, "apt-cache policy assessor-demo").stdout
+    assert "500 file:/srv/repo ./ Packages" in policy, policy  # read from the .sources file
+
+    def cli(command: str, *extra: str) -> Run:
+        out = tmp_path / f"{command}-{len(list(tmp_path.glob(command + '-*')))}"
+        proc = run_cli(command, "-i", lab.inventory, "--advisories", str(ADVISORIES),
+                       "--out", str(out), *extra)
+        return Run(proc.returncode, proc.stdout, proc.stderr, out)
+
+    exposed = cli("exposure")
+    assert exposed.code == 1, exposed.stdout + exposed.stderr
+    finding = next(f for f in exposed.host(HOST)["findings"]  # type: ignore[union-attr]
+                   if f["control_id"] == "ASSESSOR-2026-0101")
+    assert finding["status"] == "fail" and "1.0-1" in finding["observed"], finding
+    patched = cli("patch", "--reboot", "never")
+    assert patched.code in (0, 1), patched.stdout + patched.stderr  # 1: a reboot is pending
+    versions = aptrepo.installed(root)
+    assert (versions["assessor-demo"], versions["libassessor-demo1"]) == (FIXED, FIXED)
+    clean = cli("exposure")
+    assert clean.code == 0, clean.stdout + clean.stderr
