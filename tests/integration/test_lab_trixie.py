@@ -22,6 +22,7 @@ Also checked on the host: Python 3.13 runs the host modules, /tmp is a tmpfs by 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ import pytest
 from labrun import Run, assess, root_of, run_cli, running_lab, ssh_ops
 
 from assessor.lab import aptrepo, fleet
+
+if "trixie" not in os.environ.get("ASSESSOR_TEST_RELEASES", "trixie,bullseye").split(","):
+    pytest.skip("trixie is not among ASSESSOR_TEST_RELEASES", allow_module_level=True)
 
 HOST = "weak-01"
 SUBSET = [
