@@ -9,9 +9,13 @@ origin the way it does for Debian's security archive.
 Source assessor-demo 1.0-1 (vulnerable) builds assessor-demo 1.0-1 and the binNMU'd
 library libassessor-demo1 1.0-1+b1 (`Source: assessor-demo (1.0-1)`: binary and source
 versions differ); 1.0-1+deb12u1 fixes both and, like libc6, asks for a reboot.
+On trixie the repository is the same, its suite `trixie-security`, and a host gets it as a
+deb822 `.sources` file (the format trixie writes) instead of a sources.list line.
 assessor-extra 1:2.0~rc1-1 -> 1:2.0-1 (epoch, tilde) is a security upgrade no advisory
 names: only `patch --all-security` takes it. python3-apt and its two dependencies come
-from Debian (apt-get download, cached) because Ansible's apt module needs them.
+from Debian (apt-get download, cached per release) because Ansible's apt module needs them:
+for a release other than this machine's, from that release's archive through a private apt
+state, so the machine's own apt configuration is never touched.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ LIBRARY = "/usr/lib/assessor-demo/libassessor-demo.so.1"
 LIBRARY_PAYLOAD = Path("/lib/x86_64-linux-gnu/libBrokenLocale.so.1")  # any small real ELF .so
 FROM_DEBIAN = ("python3-apt", "python-apt-common", "distro-info-data")
 KEYRING = "/etc/apt/keyrings/assessor-lab.gpg"
+DEB822_RELEASES = ("trixie",)  # releases whose hosts are given the repository as *.sources
+ARCHIVE = "http://deb.debian.org/debian"
 REBOOT_POSTINST = """#!/bin/sh
 set -e
 # like libc6 and the kernel: a running system keeps the old code until it reboots
@@ -113,12 +119,33 @@ def build_deb(deb: Deb, work: Path) -> Path:
     return out
 
 
-def debian_debs(cache: Path) -> list[Path]:
-    """python3-apt and its dependencies from Debian, downloaded once and kept."""
+def machine_release() -> str:
+    for line in Path("/etc/os-release").read_text().splitlines():
+        if line.startswith("VERSION_CODENAME="):
+            return line.partition("=")[2].strip().strip('"')
+    return ""
+
+
+def debian_debs(cache: Path, release: str | None = None) -> list[Path]:
+    """python3-apt and its dependencies from Debian `release`, downloaded once and kept.
+
+    This machine's own release comes through its apt; another one through a private apt
+    state (sources, lists, cache under `cache`), as `apt-get -o Dir::...` allows.
+    """
     cache.mkdir(parents=True, exist_ok=True)
     missing = [p for p in FROM_DEBIAN if not list(cache.glob(f"{p}_*.deb"))]
-    if missing:
+    if missing and release in (None, machine_release()):
         run("apt-get", "download", *missing, cwd=cache)
+    elif missing:
+        state = cache / "apt-state"
+        (state / "lists/partial").mkdir(parents=True, exist_ok=True)
+        (state / "archives/partial").mkdir(parents=True, exist_ok=True)
+        (state / "sources.list").write_text(f"deb {ARCHIVE} {release} main\n")
+        private = ["-o", f"Dir::Etc::sourcelist={state / 'sources.list'}",
+                   "-o", "Dir::Etc::sourceparts=-", "-o", f"Dir::State::Lists={state / 'lists'}",
+                   "-o", f"Dir::Cache={state}", "-o", "Dir::State::status=/dev/null"]
+        run("apt-get", *private, "update", "-q")
+        run("apt-get", *private, "download", *missing, cwd=cache)
     return sorted(p for name in FROM_DEBIAN for p in cache.glob(f"{name}_*.deb"))
 
 
@@ -128,22 +155,24 @@ class Repo:
     key: Path
 
 
-def build_repo(dest: Path) -> Repo:
-    """Packages, Release and a signed InRelease in `dest` (a flat repository)."""
+def build_repo(dest: Path, release: str = "bookworm") -> Repo:
+    """Packages, Release and a signed InRelease in `dest` (a flat repository) for `release`."""
     dest.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="asr-debs-") as work:
         for deb in PACKAGES:
             shutil.copy(build_deb(deb, Path(work)), dest)
     cache = Path(os.environ.get("ASSESSOR_CACHE", "/var/cache/assessor")) / "debs"
-    for deb_file in debian_debs(cache):
+    if release != machine_release():
+        cache = cache / release
+    for deb_file in debian_debs(cache, release):
         shutil.copy(deb_file, dest)
     (dest / "Packages").write_text(run("apt-ftparchive", "packages", ".", cwd=dest))
     release = run(
         "apt-ftparchive",
         "-o", "APT::FTPArchive::Release::Origin=assessor-lab",
         "-o", "APT::FTPArchive::Release::Label=Debian-Security",
-        "-o", "APT::FTPArchive::Release::Suite=bookworm-security",
-        "-o", "APT::FTPArchive::Release::Codename=bookworm-security",
+        "-o", f"APT::FTPArchive::Release::Suite={release}-security",
+        "-o", f"APT::FTPArchive::Release::Codename={release}-security",
         "release", ".", cwd=dest,
     )
     (dest / "Release").write_text(release)
@@ -169,16 +198,39 @@ def sign(repo: Path) -> Path:
     return key
 
 
-def serve_to_host(root: Path, repo: Repo) -> None:
-    """The repository inside a host's root, as its only configured source."""
-    shutil.copytree(repo.path, root / "srv/repo", dirs_exist_ok=True)
-    keyring = root / KEYRING.lstrip("/")
+def in_root(root: Path, path: str) -> Path:
+    """`path` of a host, under its root on this machine, refusing any symlink on the way.
+
+    An absolute link in a host's root resolves to this machine's own files.
+    """
+    target = root / path.lstrip("/")
+    for part in [target, *target.parents]:
+        if part == root:
+            break
+        if part.is_symlink():
+            raise ConfigError(f"{part} is a symlink: not writing through it")
+    return target
+
+
+def serve_to_host(root: Path, repo: Repo, release: str = "bookworm") -> None:
+    """The repository inside a host's root, as its only configured source.
+
+    A deb822 `.sources` file on the releases that write them, a sources.list line before.
+    """
+    shutil.copytree(repo.path, in_root(root, "srv/repo"), dirs_exist_ok=True)
+    keyring = in_root(root, KEYRING)
     keyring.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(repo.key, keyring)
     keyring.chmod(0o644)
-    (root / "etc/apt/sources.list").write_text(
-        f"deb [signed-by={KEYRING}] file:/srv/repo ./\n"
-    )
+    if release in DEB822_RELEASES:
+        in_root(root, "etc/apt/sources.list").write_text(
+            "# the lab's repository is in sources.list.d/assessor-lab.sources\n")
+        in_root(root, "etc/apt/sources.list.d/assessor-lab.sources").write_text(
+            f"Types: deb\nURIs: file:/srv/repo\nSuites: ./\nSigned-By: {KEYRING}\n")
+    else:
+        in_root(root, "etc/apt/sources.list").write_text(
+            f"deb [signed-by={KEYRING}] file:/srv/repo ./\n"
+        )
 
 
 def chroot_apt(root: Path, *args: str) -> str:

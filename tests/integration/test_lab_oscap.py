@@ -1,0 +1,151 @@
+"""OpenSCAP agrees with assessor: the same lab hosts judged by Debian's scanner and SSG.
+
+The session lab's hosts (hardened, insecure, weak) are assessed once (`full_run`); here
+`oscap-chroot` scans each host's tree (read-only) with the SSG rules the catalogue cites.
+Every control whose rule OpenSCAP evaluated (pass or fail) is compared with our verdict on
+the same host, but for the kernel values this machine decides for every host. Every
+disagreement is in tests/data/oscap/disagreements.yaml with who is right and why: a new
+one fails the test, and so does a row that no longer happens.
+
+The agreement the issue asks for is 95 %; with the content Debian ships for oscap 1.3.7
+(ssg-debian 0.1.65, Debian 11 rules) it is about 81 %, and the gap is the content's: its
+sshd rules read only /etc/ssh/sshd_config (not the sshd_config.d drop-ins sshd includes,
+nor sshd's built-in defaults), and an offline scan has no mount table. So the test holds
+the measured floor, and bench/RESULTS.md ("OpenSCAP agreement") reports the figure.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import oscaprun
+import pytest
+from labrun import Run, machine_decided, root_of
+
+from assessor.catalogue import load_catalogue
+from assessor.lab import fleet
+from assessor.lab.machine import is_namespaced
+
+CONTROLS = load_catalogue().controls
+WALKED = "insecure"
+AGREEMENT_TARGET = 0.95  # the issue's figure: reported, not met by ssg-debian 0.1.65
+AGREEMENT_FLOOR = 0.80  # measured 0.81 (194 compared, 36 explained disagreements)
+
+
+def machine_excluded(lab: fleet.LabState) -> dict[str, str]:
+    """Controls this machine's kernel decides for every host: compared with neither tool."""
+    excluded = {c.id: f"{c.check['key']} is the machine's kernel value, shared by every lab "
+                      "host (and oscap's sysctl probe has no offline mode: it reads this "
+                      "machine's /proc)"
+                for c in CONTROLS if c.kind == "sysctl" and not is_namespaced(str(c.check["key"]))}
+    return excluded | {b.control: b.reason for b in machine_decided(lab).values()}
+
+
+@pytest.fixture(scope="module")
+def scans(lab: fleet.LabState, tmp_path_factory: pytest.TempPathFactory
+          ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """(control -> SSG rule, flavour -> {rule: oscap result}), one scan per host, in parallel.
+
+    The filesystem walks are most of a scan's time (about 10 of 13 s a host): they run on
+    the insecure host only, the one with planted world-writable and unowned files.
+    """
+    work = tmp_path_factory.mktemp("oscap")
+    datastream = oscaprun.ungated(oscaprun.newest_datastream(), work / "ds.xml")
+    rules = oscaprun.mapped(CONTROLS, oscaprun.rules_in(datastream))
+    walks = {rules[c.id] for c in CONTROLS if c.kind == "walk" and c.id in rules}
+    tailorings = {}
+    for name, selected in (("all", set(rules.values())), ("no-walks", set(rules.values()) - walks)):
+        tailorings[name] = work / f"tailoring-{name}.xml"
+        tailorings[name].write_text(oscaprun.tailoring(selected))
+
+    def scan(host: fleet.LabHost) -> dict[str, str]:
+        tailoring = tailorings["all" if host.flavour == WALKED else "no-walks"]
+        return oscaprun.evaluate(root_of(lab, host.name), datastream, tailoring,
+                                 work / f"{host.name}.xml")
+
+    with ThreadPoolExecutor(max_workers=len(lab.hosts)) as pool:
+        results = dict(zip([h.flavour for h in lab.hosts], pool.map(scan, lab.hosts),
+                           strict=True))
+    return rules, results
+
+
+def ours(run: Run, host: str) -> dict[str, str]:
+    findings = run.host(host)["findings"]
+    assert isinstance(findings, list)
+    return {f["control_id"]: f["status"] for f in findings}
+
+
+@pytest.fixture(scope="module")
+def comparison(lab: fleet.LabState, full_run: Run,
+               scans: tuple[dict[str, str], dict[str, dict[str, str]]]
+               ) -> tuple[int, list[oscaprun.Disagreement]]:
+    rules, results = scans
+    excluded = set(machine_excluded(lab))
+    compared, differ = 0, []
+    for host in lab.hosts:
+        n, d = oscaprun.compare(rules, results[host.flavour], ours(full_run, host.name),
+                                host.flavour, excluded)
+        compared, differ = compared + n, differ + d
+    return compared, differ
+
+
+def test_oscap_evaluates_most_cited_rules(
+    scans: tuple[dict[str, str], dict[str, dict[str, str]]]
+) -> None:
+    rules, results = scans
+    assert len(rules) >= 60, "the catalogue cites fewer SSG rules that this content has"
+    for flavour in ("hardened", "weak"):  # insecure has no auditd: its audit rules are n/a
+        evaluated = [r for r in rules.values() if results[flavour].get(r) in oscaprun.EVALUATED]
+        assert len(evaluated) >= 0.85 * len(rules), (flavour, sorted(set(rules.values())
+                                                                     - set(evaluated)))
+    walked = [c.id for c in CONTROLS if c.kind == "walk" and c.id in rules]
+    assert walked and all(results[WALKED][rules[c]] in oscaprun.EVALUATED for c in walked)
+    # the scans tell hosts apart: the hardened host passes rules the weak one fails
+    differ = {r for r in rules.values() if results["hardened"].get(r) != results["weak"].get(r)}
+    assert len(differ) >= 15, differ
+
+
+def test_agreement_holds_its_floor(
+    comparison: tuple[int, list[oscaprun.Disagreement]]
+) -> None:
+    compared, differ = comparison
+    assert compared >= 150
+    assert 1 - len(differ) / compared >= AGREEMENT_FLOOR, (compared, len(differ))
+
+
+def test_every_disagreement_is_in_the_table(
+    comparison: tuple[int, list[oscaprun.Disagreement]]
+) -> None:
+    table = oscaprun.load_table()
+    _, differ = comparison
+    new = [d for d in differ if (d.control, d.rule, d.flavour) not in table
+           or (table[(d.control, d.rule, d.flavour)]["oscap"],
+               table[(d.control, d.rule, d.flavour)]["ours"]) != (d.oscap, d.ours)]
+    assert not new, "disagreements not in tests/data/oscap/disagreements.yaml: " + "; ".join(
+        f"{d.control} ({d.rule}) on {d.flavour}: oscap {d.oscap}, ours {d.ours}" for d in new)
+    gone = set(table) - {(d.control, d.rule, d.flavour) for d in differ}
+    assert not gone, f"rows that no longer disagree (remove them): {sorted(gone)}"
+
+
+def test_table_says_who_is_right_and_why() -> None:
+    for row in oscaprun.load_table().values():
+        assert row["right"] in ("assessor", "oscap", "both"), row
+        assert len(str(row["why"])) >= 30, row
+
+
+def test_scan_left_the_hosts_unchanged(lab: fleet.LabState,
+                                       scans: tuple[dict[str, str], dict[str, dict[str, str]]]
+                                       ) -> None:
+    """The scan was read-only: apt's package cache was never written into a host's tree."""
+    for host in lab.hosts:
+        cache = root_of(lab, host.name) / "var/cache/apt"
+        assert not any(cache.glob("*.bin")), list(cache.glob("*.bin"))
+
+
+def test_ungated_content_keeps_every_rule(tmp_path: Path) -> None:
+    source = oscaprun.newest_datastream()
+    ungated = oscaprun.ungated(source, tmp_path / "ds.xml")
+    assert oscaprun.rules_in(ungated) == oscaprun.rules_in(source)
+    assert '<xccdf-1.2:platform idref="cpe:/o:debian:' in source.read_text()
+    assert '<xccdf-1.2:platform idref="cpe:/o:debian:' not in ungated.read_text()
