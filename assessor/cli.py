@@ -30,6 +30,7 @@ from assessor.commands import (
     keys,
     lab,
     patch,
+    quarantine,
     report,
     rollback,
     watch,
@@ -49,6 +50,7 @@ COMMANDS = {
     "intel": intel,
     "watch": watch,
     "hunt": hunt,
+    "quarantine": quarantine,
     "evidence": evidence,
     "keys": keys,
 }

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from assessor.commands.options import add_forks, print_report_path
 from assessor.pipeline.hunt import HuntOptions, run_hunt
+from assessor.pipeline.quarantine import QuarantineOptions
 from assessor.results import Severity
 
 
@@ -37,6 +38,14 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--waivers", type=Path, help="waivers YAML for known false positives")
     parser.add_argument("--limit", help="Ansible host pattern for a subset of hosts")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    parser.add_argument("--no-clamav", dest="clamav", action="store_false",
+                        help="skip clamscan even where ClamAV is installed")
+    parser.add_argument("--quarantine", action="store_true",
+                        help="move detected files into each host's root-only vault")
+    parser.add_argument("--check", action="store_true",
+                        help="with --quarantine: show what would move, move nothing")
+    parser.add_argument("--kill-processes", action="store_true",
+                        help="with --quarantine: stop processes running a file that moves")
     add_forks(parser)
 
 
@@ -44,7 +53,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     options = HuntOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
         iocs=tuple(args.iocs), paths=tuple(args.paths), max_size_mib=args.max_size,
-        time_budget=args.time_budget, waivers=args.waivers,
+        time_budget=args.time_budget, waivers=args.waivers, clamav=args.clamav,
+        quarantine=QuarantineOptions(enabled=args.quarantine, check=args.check,
+                                     kill_processes=args.kill_processes, forks=args.forks),
     )
     run_dir, result = run_hunt(None, options, console)
     print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml")

@@ -14,11 +14,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from assessor.commands.options import add_forks
 from assessor.pipeline.quarantine import RestoreOptions, restore
 from assessor.quarantine import list_rows, load_manifest
-from assessor.reports.terminal import safe
+from assessor.reports.text import printable
 
 DONE = ("restored", "identical", "would-restore")
 
@@ -58,5 +59,5 @@ def table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> 
     for column in columns:
         out.add_column(column, overflow="fold")
     for row in rows:
-        out.add_row(*(safe(cell) for cell in row))
+        out.add_row(*(Text(printable(cell)) for cell in row))
     return out

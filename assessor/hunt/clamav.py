@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import yaml
 
 from assessor.errors import ConfigError
 from assessor.intel import HuntTables, IndicatorType
+from assessor.outcomes import HostOutcome
 from assessor.results import Finding, Severity, Status
 
 # Hash signatures whose file size is unknown say `*` and need functionality level 73
@@ -137,13 +138,24 @@ def verify(files: Mapping[str, str]) -> tuple[int, str]:
     return count, f"clamscan test scan on the controller loaded {count} signatures"
 
 
-def clamscan_vars(db: SignatureDb | None, enabled: bool = True) -> dict[str, Any]:
-    """Extra vars for roles/hunt's clamscan task."""
-    return {"assessor_hunt_clamav": bool(enabled and db is not None),
-            "assessor_hunt_clamav_databases": {
-                name: base64.b64encode(text.encode()).decode() for name, text in db.files.items()
-            } if db else {},
-            "assessor_hunt_clamav_version": db.version if db else ""}
+def clamav_vars(tables: HuntTables, enabled: bool, rules: Iterable[Path] = ()) -> dict[str, Any]:
+    """Extra vars for roles/hunt's clamscan task: the run's database, built and verified."""
+    if not enabled:
+        return {"assessor_hunt_clamav": False}
+    db = build_database(tables, content_rule_files(rules))
+    return {
+        "assessor_hunt_clamav": True,
+        "assessor_hunt_clamav_databases": {
+            name: base64.b64encode(text.encode()).decode() for name, text in db.files.items()
+        },
+        "assessor_hunt_clamav_version": db.version,
+    }
+
+
+def with_clamscan(sweep: HostOutcome, scan: HostOutcome) -> HostOutcome:
+    """The host's sweep outcome with the clamscan task's result beside it (one outcome per
+    host for the judge; the clamscan task never fails, so the sweep's outcome stays)."""
+    return replace(sweep, result={**sweep.result, "clamscan": scan.result.get("clamscan")})
 
 
 def source_of(tables: HuntTables, detection: str) -> str:

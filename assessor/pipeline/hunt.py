@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ from rich.console import Console
 
 from assessor import __version__
 from assessor.hunt import DEFAULT_PATHS, hunt_result, sweep_vars, tables_for
+from assessor.hunt.clamav import clamav_findings, clamav_vars, with_clamscan
 from assessor.intel import HuntTables, Indicator, load_intel
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.pipeline import HostsOptions
+from assessor.pipeline.quarantine import QuarantineOptions, quarantine_hosts
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult
@@ -39,6 +41,9 @@ class HuntOptions(HostsOptions):
     max_size_mib: int = 64
     time_budget: int = 600
     waivers: Path | None = None
+    clamav: bool = True  # clamscan with the run's signature database where installed
+    clamav_rules: tuple[Path, ...] = ()  # .ndb/.ldb/.yar files or directories (--rules)
+    quarantine: QuarantineOptions = field(default_factory=QuarantineOptions)
 
 
 def quiet() -> Console:
@@ -62,6 +67,7 @@ def run_hunt(
         **sweep_vars(tables, [*DEFAULT_PATHS, *options.paths]),
         "assessor_hunt_max_size": options.max_size_mib << 20,
         "assessor_hunt_time_budget": options.time_budget,
+        **clamav_vars(tables, options.clamav, options.clamav_rules),
     }
     outcomes = sweep_hosts(hosts, options, run_dir / ANSIBLE, extravars, console or quiet())
     today = dt.date.today()
@@ -69,6 +75,9 @@ def run_hunt(
         apply_waivers(host_result(h, outcomes.get(h.name), tables), h.groups, waivers, today)
         for h in hosts
     ]
+    if options.quarantine.enabled:
+        results = quarantine_hosts(results, run_dir.name, options.inventory, run_dir,
+                                   options.quarantine, console or quiet())
     sources = [*(intake.sources if intake else ())]
     if options.indicators:
         sources.append("caller's indicators")
@@ -91,7 +100,9 @@ def sweep_hosts(
         task = bar.add_task("hunting", total=len(hosts), failures="")
 
         def on_host(name: str, outcome: HostOutcome) -> None:
-            if "sweep" in outcome.result or not outcome.ok:
+            if "clamscan" in outcome.result and name in outcomes:
+                outcomes[name] = with_clamscan(outcomes[name], outcome)
+            elif "sweep" in outcome.result or not outcome.ok:
                 outcomes[name] = outcome
                 bar.update(task, completed=len(outcomes))
 
@@ -108,5 +119,8 @@ def host_result(host: InventoryHost, outcome: HostOutcome | None, tables: HuntTa
         kind = "unreachable" if outcome.unreachable else "failed"
         return hunt_result(host.name, host.address, None, tables, f"{kind}: {outcome.message}")
     sweep = outcome.result.get("sweep")
-    return hunt_result(host.name, host.address, sweep if isinstance(sweep, dict) else None,
-                       tables)
+    result = hunt_result(host.name, host.address, sweep if isinstance(sweep, dict) else None,
+                         tables)
+    scan = outcome.result.get("clamscan")
+    return result if result.error else replace(
+        result, findings=[*result.findings, *clamav_findings(scan, tables)])

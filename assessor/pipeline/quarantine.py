@@ -30,7 +30,7 @@ from assessor.quarantine import (
     write_manifest,
 )
 from assessor.quarantine.manifest import record_restores
-from assessor.results import HostResult, RunResult
+from assessor.results import HostResult
 from assessor.rundir import QUARANTINE, now, write_text
 from assessor.runner import HostOutcome, run_playbook
 from assessor.tools import playbook
@@ -93,23 +93,23 @@ def run_items(
 
 
 def quarantine_hosts(
-    results: list[HostResult], run: RunResult, inventory: Path, run_dir: Path,
+    results: list[HostResult], run_id: str, inventory: Path, run_dir: Path,
     options: QuarantineOptions, console: Console,
 ) -> list[HostResult]:
     """Move every host's detections into its vault (or show what would move)."""
     items: list[QuarantineItem] = [i for r in results for i in candidates(r)]
     if not items:
-        write_manifest(run_dir, Manifest(run_id=run.run_id, check=options.check))
+        write_manifest(run_dir, Manifest(run_id=run_id, check=options.check))
         return results
     console.print(("showing what would move (--check)…" if options.check else
                    f"quarantining {len(items)} file(s)…"), markup=False)
     done = run_items("quarantine", [{"host": i.host, **i.for_host()} for i in items],
-                     run.run_id, inventory, run_dir / QUARANTINE / "ansible", options)
+                     run_id, inventory, run_dir / QUARANTINE / "ansible", options)
     for record in done:
         record.setdefault("history", []).append(
             {"at": now(), "action": "quarantine", "status": record["status"],
              "check": options.check})
-    write_manifest(run_dir, Manifest(run_id=run.run_id, check=options.check, items=done))
+    write_manifest(run_dir, Manifest(run_id=run_id, check=options.check, items=done))
     per_host: dict[str, list[dict[str, Any]]] = {}
     for record in done:
         per_host.setdefault(record["host"], []).append(record)

@@ -71,6 +71,7 @@ import stat
 import subprocess
 import tempfile
 import time
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -79,7 +80,7 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _SUMMARY = re.compile(r"^(Known viruses|Scanned files): (.*)$")
 
 
-def sha256_of(path):
+def sha256_of(path: str) -> str:
     digest = hashlib.sha256()
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     with os.fdopen(fd, "rb") as handle:
@@ -88,14 +89,14 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def owner(uid):
+def owner(uid: int) -> str:
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return str(uid)
 
 
-def write_databases(directory, databases):
+def write_databases(directory: str, databases: dict[str, str]) -> None:
     for name, encoded in databases.items():
         if not _SAFE_NAME.match(name) or name.startswith("."):
             raise ValueError("unsafe database file name %r" % name)
@@ -105,7 +106,7 @@ def write_databases(directory, databases):
             handle.write(base64.b64decode(encoded))
 
 
-def versions(binary, directory):
+def versions(binary: str, directory: str) -> tuple[str, str]:
     """(engine, official database version or "") from `clamscan --version`."""
     try:
         out = subprocess.run([binary, "--version"], capture_output=True, text=True,
@@ -120,15 +121,15 @@ def versions(binary, directory):
     return engine, (official or "present (version unreadable)") if present else ""
 
 
-def parse_found(line):
+def parse_found(line: str) -> tuple[str | None, str | None]:
     """`path: Name FOUND` -> (path, name); the path itself may hold ': '."""
     body = line[: -len(" FOUND")]
     cut = body.rfind(": ")
     return (body[:cut], body[cut + 2:]) if cut > 0 else (None, None)
 
 
-def describe(path, names):
-    hit = {"path": path, "detections": names}
+def describe(path: str, names: list[str]) -> dict[str, Any]:
+    hit: dict[str, Any] = {"path": path, "detections": names}
     try:
         info = os.lstat(path)
         if stat.S_ISREG(info.st_mode):
@@ -140,7 +141,7 @@ def describe(path, names):
     return hit
 
 
-def existing_dirs(paths):
+def existing_dirs(paths: list[str]) -> list[str]:
     keep = []
     for path in paths:
         try:
@@ -151,9 +152,11 @@ def existing_dirs(paths):
     return keep
 
 
-def scan(params):
-    result = {"installed": False, "rc": None, "hits": [], "scanned": 0, "engine": "",
-              "databases": [], "errors": [], "cut_short": "", "command": []}
+def scan(params: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "installed": False, "rc": None, "hits": [], "scanned": 0, "engine": "",
+        "databases": [], "errors": [], "cut_short": "", "command": [],
+    }
     binary = shutil.which("clamscan")
     if binary is None:
         return result
@@ -186,7 +189,7 @@ def scan(params):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result["rc"] = proc.returncode
-    found = {}
+    found: dict[str, list[str]] = {}
     for line in proc.stdout.splitlines():
         summary = _SUMMARY.match(line)
         if summary:
@@ -195,7 +198,7 @@ def scan(params):
             continue
         if line.endswith(" FOUND"):
             path, name = parse_found(line)
-            if path:
+            if path and name:
                 found.setdefault(path, []).append(name)
     result["hits"] = [describe(p, n) for p, n in sorted(found.items())]
     result["errors"] = [line for line in proc.stderr.splitlines()
@@ -203,7 +206,7 @@ def scan(params):
     return result
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "databases": {"type": "dict", "required": True},
@@ -219,8 +222,11 @@ def main():
     started = time.monotonic()
     try:
         result = scan(module.params)
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg="clamscan could not run: %s" % exc)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        # Never a failed task: the sweep's result stays, and this is an `error` finding.
+        result = {"installed": True, "rc": None, "hits": [], "scanned": 0, "engine": "",
+                  "databases": [], "errors": ["clamscan could not run: %s" % exc],
+                  "cut_short": "", "command": []}
     result["seconds"] = round(time.monotonic() - started, 3)
     module.exit_json(changed=False, clamscan=result)
 

@@ -60,6 +60,7 @@ quarantine:
 """
 
 import base64
+import contextlib
 import glob
 import grp
 import hashlib
@@ -70,6 +71,7 @@ import re
 import signal
 import stat
 import time
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -77,7 +79,7 @@ _ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 CHUNK = 1 << 20
 
 
-def sha256_fd(fd):
+def sha256_fd(fd: int) -> str:
     digest = hashlib.sha256()
     os.lseek(fd, 0, os.SEEK_SET)
     while True:
@@ -87,7 +89,7 @@ def sha256_fd(fd):
         digest.update(block)
 
 
-def sha256_path(path):
+def sha256_path(path: str) -> str:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         return sha256_fd(fd)
@@ -95,15 +97,15 @@ def sha256_path(path):
         os.close(fd)
 
 
-def name_of(table, key, number):
+def name_of(table: Any, key: str, number: int) -> str:
     try:
-        return getattr(table, key)(number)[0]
+        return str(getattr(table, key)(number)[0])
     except KeyError:
         return str(number)
 
 
-def xattrs_of(path):
-    found = {}
+def xattrs_of(path: str) -> dict[str, str]:
+    found: dict[str, str] = {}
     try:
         names = os.listxattr(path, follow_symlinks=False)
     except OSError:
@@ -116,10 +118,10 @@ def xattrs_of(path):
     return found
 
 
-def dpkg_owner(path, cache):
+def dpkg_owner(path: str, cache: dict[str, dict[str, str]]) -> str:
     """The package whose file list names `path` exactly, or ""."""
     if "table" not in cache:
-        table = {}
+        table: dict[str, str] = {}
         for listing in glob.glob("/var/lib/dpkg/info/*.list"):
             package = os.path.basename(listing)[: -len(".list")].split(":")[0]
             try:
@@ -132,16 +134,16 @@ def dpkg_owner(path, cache):
     return cache["table"].get(path, "")
 
 
-def users_of(info, path):
+def users_of(info: os.stat_result, path: str) -> list[dict[str, Any]]:
     """Processes whose executable, open files or mappings are this inode."""
-    found = []
+    found: list[dict[str, Any]] = []
     own = os.getpid()
     for proc in glob.glob("/proc/[0-9]*"):
         pid = int(proc.rsplit("/", 1)[1])
         if pid == own:
             continue
         how = []
-        links = [proc + "/exe"] + glob.glob(proc + "/fd/*")
+        links = [proc + "/exe", *glob.glob(proc + "/fd/*")]
         for link in links:
             try:
                 other = os.stat(link)
@@ -165,19 +167,17 @@ def users_of(info, path):
     return found
 
 
-def safe_dir(path):
+def safe_dir(path: str) -> bool:
     """A path whose parent directories are real directories, not symlinks."""
     parent = os.path.dirname(path)
     return os.path.isabs(path) and os.path.normpath(path) == path and \
         os.path.realpath(parent) == parent
 
 
-def vault_dir(vault, run_id):
+def vault_dir(vault: str, run_id: str) -> str:
     for directory in (os.path.dirname(vault), vault, os.path.join(vault, run_id)):
-        try:
+        with contextlib.suppress(FileExistsError):
             os.mkdir(directory, 0o700)
-        except FileExistsError:
-            pass
         info = os.lstat(directory)
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
             raise OSError("vault directory %s is not a root-owned directory" % directory)
@@ -186,7 +186,7 @@ def vault_dir(vault, run_id):
     return os.path.join(vault, run_id)
 
 
-def write_json(path, data, mode=0o400):
+def write_json(path: str, data: Any, mode: int = 0o400) -> None:
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -197,7 +197,7 @@ def write_json(path, data, mode=0o400):
     os.replace(tmp, path)
 
 
-def copy_fd(source, target):
+def copy_fd(source: int, target: int) -> None:
     os.lseek(source, 0, os.SEEK_SET)
     while True:
         block = os.read(source, CHUNK)
@@ -209,7 +209,7 @@ def copy_fd(source, target):
     os.fsync(target)
 
 
-def move_into(path, info, item_path):
+def move_into(path: str, info: os.stat_result, item_path: str) -> str:
     """Rename when the vault shares the filesystem; else copy, verify, then unlink."""
     if os.lstat(os.path.dirname(item_path)).st_dev == info.st_dev:
         os.rename(path, item_path)
@@ -236,9 +236,10 @@ def move_into(path, info, item_path):
     return "copy, verified, original unlinked"
 
 
-def quarantine_one(item, params, vault_run, dpkg_cache, check):
+def quarantine_one(item: dict[str, Any], params: dict[str, Any], vault_run: str,
+                   dpkg_cache: dict[str, dict[str, str]], check: bool) -> dict[str, Any]:
     path, expected = item.get("path", ""), str(item.get("sha256", "")).lower()
-    record = {"id": item.get("id", ""), "path": path, "sha256": expected}
+    record: dict[str, Any] = {"id": item.get("id", ""), "path": path, "sha256": expected}
     if not _ID.match(record["id"]) or not safe_dir(path):
         return dict(record, status="refused",
                     reason="not an absolute, normalised path below real directories")
@@ -261,7 +262,7 @@ def quarantine_one(item, params, vault_run, dpkg_cache, check):
         return dict(record, status="refused",
                     reason="changed since the scan (sha256 now %s)" % actual)
     users = users_of(info, path)
-    sidecar = {
+    sidecar: dict[str, Any] = {
         "id": record["id"], "run_id": params["run_id"], "path": path, "sha256": actual,
         "size": info.st_size, "mode": "%04o" % stat.S_IMODE(info.st_mode),
         "uid": info.st_uid, "gid": info.st_gid, "owner": name_of(pwd, "getpwuid", info.st_uid),
@@ -309,8 +310,8 @@ def quarantine_one(item, params, vault_run, dpkg_cache, check):
     return dict(record, status="moved", reason=reason, vault=item_path, sidecar=sidecar)
 
 
-def restore_one(item, vault_run, check):
-    record = {"id": item.get("id", ""), "path": item.get("path", ""),
+def restore_one(item: dict[str, Any], vault_run: str, check: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": item.get("id", ""), "path": item.get("path", ""),
               "sha256": str(item.get("sha256", "")).lower()}
     if not _ID.match(record["id"]):
         return dict(record, status="refused", reason="bad item id")
@@ -372,7 +373,7 @@ def restore_one(item, vault_run, check):
                           "gid": after.st_gid, "mtime_ns": after.st_mtime_ns})
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "action": {"type": "str", "required": True, "choices": ["quarantine", "restore"]},
@@ -392,12 +393,12 @@ def main():
         module.fail_json(msg="items_b64 is not base64 JSON: %s" % exc)
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         module.fail_json(msg="items_b64 must hold a list of objects")
-    done = []
+    done: list[dict[str, Any]] = []
     try:
         vault_run = os.path.join(params["vault"], params["run_id"])
         if params["action"] == "quarantine" and items and not check:
             vault_run = vault_dir(params["vault"], params["run_id"])
-        cache = {}
+        cache: dict[str, dict[str, str]] = {}
         for item in items:
             if params["action"] == "quarantine":
                 done.append(quarantine_one(item, params, vault_run, cache, check))
