@@ -77,6 +77,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 CHUNK = 1 << 20
+MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
 def sha256_fd(fd: int) -> str:
@@ -131,7 +132,21 @@ def dpkg_owner(path: str, cache: dict[str, dict[str, str]]) -> str:
             except OSError:
                 continue
         cache["table"] = table
-    return cache["table"].get(path, "")
+    for alias in aliases(path):
+        if alias in cache["table"]:
+            return cache["table"][alias]
+    return ""
+
+
+def aliases(path: str) -> list[str]:
+    """The path and its merged-/usr twin: dpkg may list /bin/sleep for /usr/bin/sleep."""
+    names = [path]
+    for top in MERGED_USR:
+        if path.startswith("/usr" + top + "/"):
+            names.append(path[len("/usr"):])
+        elif path.startswith(top + "/"):
+            names.append("/usr" + path)
+    return names
 
 
 def users_of(info: os.stat_result, path: str) -> list[dict[str, Any]]:
