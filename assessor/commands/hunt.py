@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_forks, print_report_path
+from assessor.commands.options import add_forks, add_waves, print_report_path
 from assessor.pipeline.hunt import HuntOptions, run_hunt
 from assessor.pipeline.quarantine import QuarantineOptions
 from assessor.results import Severity
@@ -47,6 +47,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--kill-processes", action="store_true",
                         help="with --quarantine: stop processes running a file that moves")
     add_forks(parser)
+    add_waves(parser)  # --quarantine's waves and failure budget
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         iocs=tuple(args.iocs), paths=tuple(args.paths), max_size_mib=args.max_size,
         time_budget=args.time_budget, waivers=args.waivers, clamav=args.clamav,
         quarantine=QuarantineOptions(enabled=args.quarantine, check=args.check,
-                                     kill_processes=args.kill_processes, forks=args.forks),
+                                     kill_processes=args.kill_processes, forks=args.forks,
+                                     serial=args.serial,
+                                     max_fail_percentage=args.max_fail_percentage),
     )
     run_dir, result = run_hunt(None, options, console)
     print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml")

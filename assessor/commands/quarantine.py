@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from assessor.commands.options import add_forks
+from assessor.commands.options import add_forks, add_waves
 from assessor.pipeline.quarantine import RestoreOptions, restore
 from assessor.quarantine import list_rows, load_manifest
 from assessor.reports.text import printable
@@ -38,6 +38,7 @@ def add_parser(commands: Any) -> None:
                       help="only this item (repeatable; ids as `quarantine list` shows)")
     back.add_argument("--check", action="store_true", help="show what would be restored")
     add_forks(back)
+    add_waves(back)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return 0
     done = restore(RestoreOptions(run_dir=args.run_dir, inventory=args.inventory,
                                   limit=args.limit, ids=tuple(args.ids), check=args.check,
-                                  forks=args.forks), console)
+                                  forks=args.forks, serial=args.serial,
+                                  max_fail_percentage=args.max_fail_percentage), console)
     columns = ("host", "id", "status", "path", "reason")
     console.print(table("Restore" + (" (check: nothing changed)" if args.check else ""),
                         columns, [tuple(str(d.get(c, "")) for c in columns) for d in done]))

@@ -125,6 +125,8 @@ class RestoreOptions:
     ids: tuple[str, ...] = ()
     check: bool = False
     forks: int = 20
+    serial: str = "100%"
+    max_fail_percentage: int = 100
 
 
 def recorded_inventory(run_dir: Path) -> Path:
@@ -151,7 +153,8 @@ def restore(options: RestoreOptions, console: Console) -> list[dict[str, Any]]:
     done = run_items(
         "restore", [{k: i[k] for k in wanted} for i in items], manifest.run_id, inventory,
         options.run_dir / QUARANTINE / f"ansible-restore-{stamp}",
-        QuarantineOptions(check=options.check, forks=options.forks),
+        QuarantineOptions(check=options.check, forks=options.forks, serial=options.serial,
+                          max_fail_percentage=options.max_fail_percentage),
     )
     write_text(options.run_dir / QUARANTINE / f"restore-{stamp}.json",
                json.dumps({"check": options.check, "items": done}, indent=1) + "\n")

@@ -5,8 +5,10 @@ Debian's clamav-testfiles samples known to us only through hashes `sigtool` give
 them also inside a zip only ClamAV looks into), a file matching a hash indicator with an
 owner, mode, mtime and xattr of its own, a copy of sleep running from /dev/shm, and a
 dpkg-owned file that matches an indicator. --check moves nothing; --quarantine moves them
-(vault item mode 000, sidecar as the file was) but leaves the dpkg-owned file; restore
-puts them back byte for byte, refusing to overwrite a different file.
+(vault item mode 000, sidecar as the file was, the process stopped) but leaves the
+dpkg-owned file; restore puts them back byte for byte with owner, mode, mtime and xattr.
+(Restore's refusal to overwrite a different file, and its --check, are unit tests of the
+same host module: tests/unit/test_quarantine.py.)
 """
 
 from __future__ import annotations
@@ -49,18 +51,25 @@ def sh(lab: fleet.LabState, command: str) -> str:
     return proc.stdout
 
 
-def put(lab: fleet.LabState, path: str, data: bytes, owner: str = "root",
-        mode: str = "0644") -> None:
-    """A file written on the host by the host (never through this machine's view of it)."""
+def put(path: str, data: bytes, owner: str = "root", mode: str = "0644") -> str:
+    """Shell that writes a file on the host by the host (never through this machine's view)."""
     blob = base64.b64encode(data).decode()
     q = shlex.quote(path)
-    sh(lab, f"sudo mkdir -p $(dirname {q}) && echo {blob} | base64 -d | sudo tee {q} >/dev/null"
+    return (f"sudo mkdir -p $(dirname {q}) && echo {blob} | base64 -d | sudo tee {q} >/dev/null"
             f" && sudo chown {owner} {q} && sudo chmod {mode} {q}")
 
 
-def host_sha256(lab: fleet.LabState, path: str) -> str:
-    out = ssh_ops(lab, lab.hosts[0].name, f"sudo sha256sum {shlex.quote(path)}").stdout
-    return out.split()[0] if out else ""
+def host_sha256(lab: fleet.LabState, paths: list[str]) -> dict[str, str]:
+    """One ssh round trip: the SHA-256 of each path that exists on the host."""
+    quoted = " ".join(shlex.quote(p) for p in paths)
+    out = ssh_ops(lab, lab.hosts[0].name, f"sudo sha256sum {quoted} 2>/dev/null").stdout
+    return {line.split("  ", 1)[1]: line.split()[0] for line in out.splitlines()}
+
+
+def existing(lab: fleet.LabState, paths: list[str]) -> set[str]:
+    quoted = " ".join(shlex.quote(p) for p in paths)
+    out = sh(lab, f"for p in {quoted}; do sudo test -e $p && echo $p; done; true")
+    return set(out.split())
 
 
 PLANTED = {
@@ -78,20 +87,21 @@ DPKG_OWNED = "/etc/debian_version"
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
     inventory = tmp_path_factory.mktemp("qu") / "inventory.yml"
     with running_lab("qu", 1, "weak", inventory) as state:
-        for path, data in PLANTED.items():
-            put(state, path, data)
-        put(state, OWNED, PAYLOAD, owner="ops:ops", mode="0640")
-        sh(state, f"sudo touch -d '{MTIME}' {OWNED} && sudo python3 -c \"import os; "
-                  f"os.setxattr('{OWNED}', 'user.origin', b'planted')\"")
-        sh(state, f"sudo cp /usr/bin/sleep {RUNNING} && sudo sh -c "
-                  f"'nohup {RUNNING} 600 >/dev/null 2>&1 &'")
+        sh(state, " && ".join([
+            *(put(path, data) for path, data in PLANTED.items()),
+            put(OWNED, PAYLOAD, owner="ops:ops", mode="0640"),
+            f"sudo touch -d '{MTIME}' {OWNED}",
+            f"sudo python3 -c \"import os; os.setxattr('{OWNED}', 'user.origin', b'planted')\"",
+            f"sudo cp /usr/bin/sleep {RUNNING}",
+            f"sudo sh -c 'nohup {RUNNING} 600 >/dev/null 2>&1 &'",
+        ]))
         yield state
 
 
 @pytest.fixture(scope="module")
 def iocs(tmp_path_factory: pytest.TempPathFactory, lab: fleet.LabState) -> Path:
-    debian_version = host_sha256(lab, DPKG_OWNED)
-    sleep = host_sha256(lab, RUNNING)
+    hashes = host_sha256(lab, [DPKG_OWNED, RUNNING])
+    debian_version, sleep = hashes[DPKG_OWNED], hashes[RUNNING]
     rows = [
         f"md5,{sigtool('--md5', TESTFILES / 'clam.exe')},sigtool clam.exe",
         f"sha256,{sigtool('--sha256', TESTFILES / 'clam.pdf')},sigtool clam.pdf",
@@ -122,16 +132,17 @@ def moving() -> set[str]:
 def test_quarantine_check_then_move_then_restore(
     lab: fleet.LabState, iocs: Path, tmp_path: Path
 ) -> None:
-    before = {p: host_sha256(lab, p) for p in [*moving(), DPKG_OWNED]}
-    assert all(before.values()), before
+    everything = sorted([*moving(), DPKG_OWNED])
+    before = host_sha256(lab, everything)
+    assert set(before) == set(everything), before
 
     preview = hunt(lab, tmp_path / "check", iocs, "--quarantine", "--check")
     assert preview.code == 1, preview.stderr
     items = manifest(preview)
     assert {p for p, i in items.items() if i["status"] == "would-move"} == moving()
     assert items[DPKG_OWNED]["status"] == "refused"
-    assert {p: host_sha256(lab, p) for p in before} == before
-    assert ssh_ops(lab, lab.hosts[0].name, f"sudo test -e {VAULT}").returncode != 0
+    assert host_sha256(lab, everything) == before
+    assert existing(lab, [VAULT]) == set()
 
     run = hunt(lab, tmp_path / "move", iocs, "--quarantine", "--kill-processes")
     assert run.code == 1, run.stderr
@@ -146,40 +157,28 @@ def test_quarantine_check_then_move_then_restore(
         "reason"] and "--reinstall base-files" in refused["remediation"]
     items = manifest(run)
     assert {p for p, i in items.items() if i["status"] == "moved"} == moving()
-    for path in moving():
-        assert ssh_ops(lab, lab.hosts[0].name, f"sudo test -e {path}").returncode != 0, path
-        assert sh(lab, f"sudo stat -c %a {items[path]['vault']}").strip() == "0"
-    assert host_sha256(lab, DPKG_OWNED) == before[DPKG_OWNED]
-    vault_run = f"{VAULT}/{run.run_dir.name}"
-    assert sh(lab, f"sudo stat -c %a {VAULT} {vault_run}").split() == ["700", "700"]
-    sidecar = json.loads(sh(lab, f"sudo cat {items[OWNED]['vault']}.json"))
+    assert host_sha256(lab, everything) == {DPKG_OWNED: before[DPKG_OWNED]}
+    vaulted = sorted(str(items[p]["vault"]) for p in moving())
+    modes = sh(lab, f"sudo stat -c %a {VAULT} {VAULT}/{run.run_dir.name} {' '.join(vaulted)}")
+    assert modes.split() == ["700", "700"] + ["0"] * len(vaulted)
+    sidecars = sh(lab, f"sudo cat {items[OWNED]['vault']}.json; echo; echo '#'; "
+                       f"sudo cat {items[RUNNING]['vault']}.json; echo; echo '#'; "
+                       f"pgrep -f '^{RUNNING}' || true").split("\n#\n")
+    sidecar, stopped = json.loads(sidecars[0]), json.loads(sidecars[1])
     assert sidecar["path"] == OWNED and sidecar["sha256"] == before[OWNED]
     assert (sidecar["owner"], sidecar["group"], sidecar["mode"]) == ("ops", "ops", "0640")
     assert sidecar["size"] == len(PAYLOAD) and sidecar["run_id"] == run.run_dir.name
     assert base64.b64decode(sidecar["xattrs"]["user.origin"]) == b"planted"
     assert "test payload" in sidecar["detection"] and sidecar["engine"].startswith("1.")
-    stopped = json.loads(sh(lab, f"sudo cat {items[RUNNING]['vault']}.json"))
-    assert stopped["processes_stopped"], stopped
-    assert sh(lab, f"pgrep -f '^{RUNNING}' || true").strip() == ""
+    assert stopped["processes_stopped"] and sidecars[2].strip() == "", sidecars
 
     listing = run_cli("quarantine", "list", str(run.run_dir))
     assert listing.returncode == 0 and str(items[OWNED]["id"]) in listing.stdout
 
-    dry = run_cli("quarantine", "restore", str(run.run_dir), "--check")
-    assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert ssh_ops(lab, lab.hosts[0].name, f"sudo test -e {OWNED}").returncode != 0
-
-    put(lab, OWNED, b"someone else's file\n")  # a restore never overwrites it
     back = run_cli("quarantine", "restore", str(run.run_dir))
-    assert back.returncode == 1, back.stdout + back.stderr
-    after = manifest(run)
-    assert after[OWNED]["status"] == "restore-refused"
-    assert {p for p, i in after.items() if i["status"] == "restored"} == moving() - {OWNED}
-    sh(lab, f"sudo rm {OWNED}")
-    again = run_cli("quarantine", "restore", str(run.run_dir), "--id", str(items[OWNED]["id"]))
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert {p: host_sha256(lab, p) for p in before} == before
-    stat = sh(lab, f"sudo stat -c '%U:%G %a %y' {OWNED}").strip()
-    assert stat.startswith(f"ops:ops 640 {MTIME}"), stat
-    assert "planted" in sh(lab, f"sudo python3 -c \"import os; print(os.getxattr('{OWNED}', "
-                                f"'user.origin'))\"")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert {i["status"] for i in manifest(run).values()} == {"restored", "refused"}
+    assert host_sha256(lab, everything) == before
+    meta = sh(lab, f"sudo stat -c '%U:%G %a %y' {OWNED}; sudo python3 -c \"import os; "
+                   f"print(os.getxattr('{OWNED}', 'user.origin'))\"").splitlines()
+    assert meta[0].startswith(f"ops:ops 640 {MTIME}") and meta[1] == "b'planted'", meta
