@@ -1,8 +1,9 @@
-"""`assessor hunt`: sweep every host for files matching the CERT's indicators.
+"""`assessor hunt`: sweep every host for files matching the CERT's indicators, and judge
+persistence and live state with the hunt rules (assessor/hunt/rules/*.yaml, --rules).
 
-One module run per host (roles/hunt) returns only the files whose hash, name or path is an
-indicator; the pure judge in assessor.hunt turns them into findings, so the JUnit, HTML
-and results.json reporters show them unchanged. The EICAR test file is always hunted.
+One play per host (roles/hunt: the file sweep and the state module) returns only what
+the judges need; assessor.pipeline.hunt turns it into findings, so the JUnit, HTML and
+results.json reporters show them unchanged. The EICAR test file is always hunted.
 Exit codes as assess: 1 a finding failed, 3 a host could not be hunted, 2 bad input.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from rich.console import Console
 
 from assessor.commands.options import add_forks, add_waves, print_report_path
+from assessor.hunt.fetch import is_url
 from assessor.pipeline.hunt import HuntOptions, run_hunt
 from assessor.pipeline.quarantine import QuarantineOptions
 from assessor.results import Severity
@@ -27,8 +29,12 @@ def add_parser(commands: Any) -> None:
         "CSV indicators (the EICAR test file is always hunted). Exit 1 on any match.",
     )
     parser.add_argument("-i", "--inventory", type=Path, required=True, help="Ansible inventory")
-    parser.add_argument("--iocs", type=Path, action="append", default=[], metavar="PATH",
-                        help="STIX 2.1 bundle, MISP export or feed, CSV or list (repeatable)")
+    parser.add_argument("--iocs", action="append", default=[], metavar="PATH|URL",
+                        help="STIX 2.1 bundle, MISP export or feed, CSV or list, a file or an "
+                        "http(s) URL the controller fetches (repeatable)")
+    parser.add_argument("--rules", type=Path, metavar="DIR",
+                        help="directory of hunt rule YAML merged over the built-in rules "
+                        "(same id: replaces it)")
     parser.add_argument("--paths", action="append", default=[], metavar="DIR",
                         help="another absolute path to sweep (repeatable)")
     parser.add_argument("--max-size", type=int, default=64, metavar="MIB",
@@ -53,8 +59,10 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     options = HuntOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
-        iocs=tuple(args.iocs), paths=tuple(args.paths), max_size_mib=args.max_size,
-        time_budget=args.time_budget, waivers=args.waivers, clamav=args.clamav,
+        iocs=tuple(Path(i) for i in args.iocs if not is_url(i)),
+        ioc_urls=tuple(i for i in args.iocs if is_url(i)), paths=tuple(args.paths),
+        max_size_mib=args.max_size, time_budget=args.time_budget, waivers=args.waivers,
+        rules=args.rules, clamav=args.clamav,
         quarantine=QuarantineOptions(enabled=args.quarantine, check=args.check,
                                      kill_processes=args.kill_processes, forks=args.forks,
                                      serial=args.serial,

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ import yaml
 
 from assessor.errors import ConfigError
 from assessor.intel import HuntTables, IndicatorType
-from assessor.outcomes import HostOutcome
 from assessor.results import Finding, Severity, Status
 
 # Hash signatures whose file size is unknown say `*` and need functionality level 73
@@ -150,12 +149,6 @@ def clamav_vars(tables: HuntTables, enabled: bool, rules: Iterable[Path] = ()) -
         },
         "assessor_hunt_clamav_version": db.version,
     }
-
-
-def with_clamscan(sweep: HostOutcome, scan: HostOutcome) -> HostOutcome:
-    """The host's sweep outcome with the clamscan task's result beside it (one outcome per
-    host for the judge; the clamscan task never fails, so the sweep's outcome stays)."""
-    return replace(sweep, result={**sweep.result, "clamscan": scan.result.get("clamscan")})
 
 
 def source_of(tables: HuntTables, detection: str) -> str:
