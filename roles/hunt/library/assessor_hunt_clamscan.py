@@ -73,6 +73,7 @@ import tempfile
 import time
 from typing import Any
 
+from ansible.module_utils.assessor_localfs import remote_mounts
 from ansible.module_utils.basic import AnsibleModule
 
 OFFICIAL_SUFFIXES = (".cvd", ".cld", ".cud")
@@ -174,6 +175,10 @@ def scan(params: dict[str, Any]) -> dict[str, Any]:
         if official:
             command.append("--database=" + params["official_db"])
             result["databases"].append("official " + official)
+        # Local filesystems only, as the sweep: no network share, no /proc below a path.
+        command.extend("--exclude-dir=^%s(/|$)" % re.escape(m) for m in remote_mounts()
+                       if any(m == p or m.startswith(p.rstrip("/") + "/")
+                              for p in params["paths"]))
         dirs = existing_dirs(params["paths"])
         if not dirs:  # clamscan with no path would scan its working directory
             result["rc"] = 0
