@@ -17,32 +17,18 @@ import base64
 import hashlib
 import json
 import shlex
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from labrun import Run, run_cli, running_lab, ssh_ops
+from samples import TESTFILES, eicar, sigtool_hash
 
 from assessor.lab import fleet
 
-TESTFILES = Path("/usr/share/clamav-testfiles")
 VAULT = "/var/lib/assessor/quarantine"
 PAYLOAD = b"#!/bin/sh\n# planted by the quarantine test\n"
 MTIME = "2024-02-03 04:05:06"
-
-
-def eicar() -> bytes:
-    """The EICAR test string, assembled at run time so no file in the tree carries it."""
-    return ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*"
-            ).encode()
-
-
-def sigtool(option: str, sample: Path) -> str:
-    """The hash sigtool gives for a sample (`hash:size:name`), as our indicator."""
-    out = subprocess.run(["sigtool", option, str(sample)], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
-    return out.split(":", 1)[0]
 
 
 def sh(lab: fleet.LabState, command: str) -> str:
@@ -103,8 +89,8 @@ def iocs(tmp_path_factory: pytest.TempPathFactory, lab: fleet.LabState) -> Path:
     hashes = host_sha256(lab, [DPKG_OWNED, RUNNING])
     debian_version, sleep = hashes[DPKG_OWNED], hashes[RUNNING]
     rows = [
-        f"md5,{sigtool('--md5', TESTFILES / 'clam.exe')},sigtool clam.exe",
-        f"sha256,{sigtool('--sha256', TESTFILES / 'clam.pdf')},sigtool clam.pdf",
+        f"md5,{sigtool_hash('--md5', TESTFILES / 'clam.exe')},sigtool clam.exe",
+        f"sha256,{sigtool_hash('--sha256', TESTFILES / 'clam.pdf')},sigtool clam.pdf",
         f"sha256,{hashlib.sha256(PAYLOAD).hexdigest()},test payload",
         f"sha256,{debian_version},test dpkg-owned",
         f"sha256,{sleep},test running binary",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import subprocess
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from samples import TESTFILES, eicar, sigtool_hash
 
 from assessor.errors import ConfigError
 from assessor.hunt import tables_for
@@ -28,19 +28,6 @@ from assessor.quarantine import candidates
 from assessor.results import HostResult, Status
 
 MODULE = Path(__file__).parents[2] / "roles/hunt/library/assessor_hunt_clamscan.py"
-TESTFILES = Path("/usr/share/clamav-testfiles")
-
-
-def eicar() -> bytes:
-    """The EICAR test string, assembled at run time so no file in the tree carries it."""
-    return ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*"
-            ).encode()
-
-
-def sigtool(option: str, sample: Path) -> str:
-    out = subprocess.run(["sigtool", option, str(sample)], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
-    return out.split(":", 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +95,7 @@ def test_clamscan_detects_samples_through_sigtool_hashes_inside_archives_too(
     (tree / "clam.zip").write_bytes((TESTFILES / "clam.zip").read_bytes())
     (tree / "clean.txt").write_text("nothing\n")
     (tree / "link").symlink_to(TESTFILES / "clam.exe")
-    md5 = sigtool("--md5", TESTFILES / "clam.exe")
+    md5 = sigtool_hash("--md5", TESTFILES / "clam.exe")
     tables = tables_with((IndicatorType.MD5, md5))
     result = clamscan.scan(params(tmp_path, clamav_vars(tables, True), tree))
     assert result["rc"] == 1 and result["installed"], result
