@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assessor.commands.options import add_forks, add_waves
-from assessor.pipeline.quarantine import RestoreOptions, restore
+from assessor.pipeline.quarantine import RestoreOptions, items_table, restore
 from assessor.quarantine import list_rows, load_manifest
 from assessor.reports.text import printable
 
@@ -50,9 +50,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                                   limit=args.limit, ids=tuple(args.ids), check=args.check,
                                   forks=args.forks, serial=args.serial,
                                   max_fail_percentage=args.max_fail_percentage), console)
-    columns = ("host", "id", "status", "path", "reason")
-    console.print(table("Restore" + (" (check: nothing changed)" if args.check else ""),
-                        columns, [tuple(str(d.get(c, "")) for c in columns) for d in done]))
+    console.print(items_table("Restore" + (" (check: nothing changed)" if args.check else ""),
+                              done))
     return 0 if all(d["status"] in DONE for d in done) else 1
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from assessor.errors import ConfigError
 from assessor.inventory import load_inventory
@@ -30,6 +32,7 @@ from assessor.quarantine import (
     write_manifest,
 )
 from assessor.quarantine.manifest import record_restores
+from assessor.reports.text import printable
 from assessor.results import HostResult
 from assessor.rundir import QUARANTINE, now, write_text
 from assessor.runner import HostOutcome, run_playbook
@@ -110,11 +113,24 @@ def quarantine_hosts(
             {"at": now(), "action": "quarantine", "status": record["status"],
              "check": options.check})
     write_manifest(run_dir, Manifest(run_id=run_id, check=options.check, items=done))
+    console.print(items_table("Quarantine" + (" (check: nothing moved)" if options.check
+                                              else ""), done))
     per_host: dict[str, list[dict[str, Any]]] = {}
     for record in done:
         per_host.setdefault(record["host"], []).append(record)
     return [replace(r, findings=[*r.findings, *quarantine_findings(per_host.get(r.name, []))])
             for r in results]
+
+
+def items_table(title: str, done: Iterable[Mapping[str, Any]]) -> Table:
+    """What happened to each item, host data made printable (no terminal escapes)."""
+    table = Table(title=title)
+    columns = ("host", "id", "status", "path", "reason")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for item in done:
+        table.add_row(*(Text(printable(str(item.get(c, "")))) for c in columns))
+    return table
 
 
 @dataclass(frozen=True, kw_only=True)
