@@ -24,6 +24,7 @@ import pytest
 from labrun import Run, run_cli, running_lab, ssh_ops
 from samples import TESTFILES, eicar, sigtool_hash
 
+from assessor import cli
 from assessor.lab import fleet
 
 VAULT = "/var/lib/assessor/quarantine"
@@ -116,7 +117,8 @@ def moving() -> set[str]:
 
 
 def test_quarantine_check_then_move_then_restore(
-    lab: fleet.LabState, iocs: Path, tmp_path: Path
+    lab: fleet.LabState, iocs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     everything = sorted([*moving(), DPKG_OWNED])
     before = host_sha256(lab, everything)
@@ -158,8 +160,10 @@ def test_quarantine_check_then_move_then_restore(
     assert "test payload" in sidecar["detection"] and sidecar["engine"].startswith("1.")
     assert stopped["processes_stopped"] and sidecars[2].strip() == "", sidecars
 
-    listing = run_cli("quarantine", "list", str(run.run_dir))
-    assert listing.returncode == 0 and str(items[OWNED]["id"]) in listing.stdout
+    # In this process: the list reads only the run directory (and a CLI start costs seconds).
+    monkeypatch.setenv("COLUMNS", "250")
+    assert cli.main(["quarantine", "list", str(run.run_dir)]) == 0
+    assert str(items[OWNED]["id"]) in capsys.readouterr().out
 
     back = run_cli("quarantine", "restore", str(run.run_dir))
     assert back.returncode == 0, back.stdout + back.stderr
