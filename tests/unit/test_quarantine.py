@@ -3,6 +3,7 @@ the items a hunt's findings give, the run's manifest and its findings."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import json
@@ -18,6 +19,8 @@ import pytest
 import yaml
 
 from assessor.errors import ConfigError
+from assessor.outcomes import HostOutcome
+from assessor.pipeline import quarantine as pipeline
 from assessor.quarantine import (
     Manifest,
     candidates,
@@ -232,3 +235,29 @@ def test_a_missing_or_damaged_manifest_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "quarantine/manifest.json").write_text('{"items": [{"id": "x"}]}')
     with pytest.raises(ConfigError, match=r"items\[0\] lacks host, path, sha256, status"):
         load_manifest(tmp_path)
+
+
+def test_items_travel_as_base64_json_and_a_silent_host_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(playbook: Path, inventory: Path, work_dir: Path, **kw: Any) -> None:
+        seen.update(kw)
+        shipped = kw["extravars"]["assessor_quarantine_items"]
+        done = [dict(i, status="moved", reason="ok")
+                for i in json.loads(base64.b64decode(shipped["web1"]))]
+        kw["on_host"]("web1", HostOutcome(True, {"quarantine": {"items": done}}))
+        kw["on_host"]("db1", HostOutcome(False, message="ssh: no route", unreachable=True))
+
+    monkeypatch.setattr(pipeline, "run_playbook", fake_run)
+    hostile = "/tmp/{{ lookup('pipe', 'id') }}"
+    items = [{"host": "web1", "id": "a", "path": hostile, "sha256": "a" * 64},
+             {"host": "db1", "id": "b", "path": "/tmp/b", "sha256": "b" * 64}]
+    done = pipeline.run_items("quarantine", items, "r1", tmp_path / "inv", tmp_path,
+                              pipeline.QuarantineOptions(check=True))
+    assert "{{" not in json.dumps(seen["extravars"])  # nothing Ansible would template
+    assert seen["extravars"]["assessor_check"] is True and seen["limit"] == "db1,web1"
+    by_id = {d["id"]: d for d in done}
+    assert by_id["a"]["status"] == "moved" and by_id["a"]["path"] == hostile
+    assert (by_id["b"]["status"], by_id["b"]["reason"]) == ("error", "ssh: no route")
