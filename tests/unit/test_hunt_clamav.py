@@ -4,13 +4,13 @@ machine with this machine's clamscan, and the judge of its results."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from samples import TESTFILES, eicar, sigtool_hash
+from unit_builders import load_role_module
 
 from assessor.errors import ConfigError
 from assessor.hunt import tables_for
@@ -27,16 +27,10 @@ from assessor.intel import Indicator, IndicatorType, Origin
 from assessor.quarantine import candidates
 from assessor.results import HostResult, Status
 
-MODULE = Path(__file__).parents[2] / "roles/hunt/library/assessor_hunt_clamscan.py"
-
 
 @pytest.fixture(scope="module")
 def clamscan() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("assessor_hunt_clamscan", MODULE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_role_module("hunt", "assessor_hunt_clamscan")
 
 
 def tables_with(*pairs: tuple[IndicatorType, str]) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import stat
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from unit_builders import load_role_module
 
 from assessor.errors import ConfigError
 from assessor.outcomes import HostOutcome
@@ -34,17 +34,12 @@ from assessor.quarantine import (
 from assessor.quarantine.manifest import record_restores
 from assessor.results import Finding, HostResult, Severity, Status, WaiverNote
 
-MODULE = Path(__file__).parents[2] / "roles/quarantine/library/assessor_quarantine.py"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the vault is root-only")
 
 
 @pytest.fixture(scope="module")
 def quarantine() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("assessor_quarantine", MODULE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_role_module("quarantine", "assessor_quarantine")
 
 
 def sha(data: bytes) -> str:
