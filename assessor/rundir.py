@@ -23,6 +23,7 @@ ASSESS_AFTER = "assess-after"
 MANIFESTS = "manifests"
 ROLLBACK_ANSIBLE = "rollback-ansible"
 EVIDENCE = "evidence"
+QUARANTINE = "quarantine"  # hunt --quarantine: manifest.json of every item, restore logs
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 

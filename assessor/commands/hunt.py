@@ -15,9 +15,10 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_forks, add_format, print_report_path
+from assessor.commands.options import add_forks, add_format, add_waves, print_report_path
 from assessor.hunt.fetch import is_url
 from assessor.pipeline.hunt import HuntOptions, run_hunt
+from assessor.pipeline.quarantine import QuarantineOptions
 from assessor.reports.tabular import emit, status_console
 from assessor.reports.terminal import summary_listing
 from assessor.results import Severity
@@ -45,8 +46,17 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--waivers", type=Path, help="waivers YAML for known false positives")
     parser.add_argument("--limit", help="Ansible host pattern for a subset of hosts")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    parser.add_argument("--no-clamav", dest="clamav", action="store_false",
+                        help="skip clamscan even where ClamAV is installed")
+    parser.add_argument("--quarantine", action="store_true",
+                        help="move detected files into each host's root-only vault")
+    parser.add_argument("--check", action="store_true",
+                        help="with --quarantine: show what would move, move nothing")
+    parser.add_argument("--kill-processes", action="store_true",
+                        help="with --quarantine: stop processes running a file that moves")
     add_forks(parser)
     add_format(parser)
+    add_waves(parser)  # --quarantine's waves and failure budget
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -55,7 +65,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
         iocs=tuple(Path(i) for i in args.iocs if not is_url(i)),
         ioc_urls=tuple(i for i in args.iocs if is_url(i)), paths=tuple(args.paths),
         max_size_mib=args.max_size, time_budget=args.time_budget, waivers=args.waivers,
-        rules=args.rules,
+        rules=args.rules, clamav=args.clamav,
+        quarantine=QuarantineOptions(enabled=args.quarantine, check=args.check,
+                                     kill_processes=args.kill_processes, forks=args.forks,
+                                     serial=args.serial,
+                                     max_fail_percentage=args.max_fail_percentage),
     )
     run_dir, result = run_hunt(None, options, status_console(console))
     emit(summary_listing(result, Severity.INFO), console, args.format)

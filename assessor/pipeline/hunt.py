@@ -15,7 +15,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,13 @@ from rich.console import Console
 from assessor import __version__
 from assessor.hunt import DEFAULT_PATHS, hunt_result, sweep_vars, tables_for
 from assessor.hunt.catalogue import HuntRule, judge_rules, load_rules, state_vars
+from assessor.hunt.clamav import clamav_findings, clamav_vars
 from assessor.hunt.fetch import fetch_iocs
 from assessor.hunt.kinds import Context
 from assessor.intel import HuntTables, Indicator, load_intel
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.pipeline import HostsOptions
+from assessor.pipeline.quarantine import QuarantineOptions, quarantine_hosts
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult
@@ -51,6 +53,8 @@ class HuntOptions(HostsOptions):
     waivers: Path | None = None
     rules: Path | None = None  # a directory of hunt rule YAML merged over the built-ins
     ioc_urls: tuple[str, ...] = ()  # http(s) indicator files the controller fetches
+    clamav: bool = True  # clamscan with the run's signatures (+ --rules' .ndb/.yar) if installed
+    quarantine: QuarantineOptions = field(default_factory=QuarantineOptions)
 
 
 STATE_FILE = "hunt-state.json"
@@ -86,6 +90,7 @@ def run_hunt(
         **state_vars(rules),
         "assessor_hunt_max_size": options.max_size_mib << 20,
         "assessor_hunt_time_budget": options.time_budget,
+        **clamav_vars(tables, options.clamav, [options.rules] if options.rules else []),
     }
     outcomes = sweep_hosts(hosts, options, run_dir / ANSIBLE, extravars, console or quiet())
     today = dt.date.today()
@@ -98,6 +103,9 @@ def run_hunt(
         state = outcome.result.get("state") if outcome and outcome.ok else None
         if isinstance(state, Mapping):
             write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(baseline_of(state)))
+    if options.quarantine.enabled:
+        results = quarantine_hosts(results, run_dir.name, options.inventory, run_dir,
+                                   options.quarantine, console or quiet())
     sources = [renamed(text, named) for text in (intake.sources if intake else ())]
     if options.indicators:
         sources.append("caller's indicators")
@@ -168,6 +176,9 @@ def host_result(
     sweep = outcome.result.get("sweep")
     swept = hunt_result(host.name, host.address, sweep if isinstance(sweep, dict) else None,
                         tables)
+    if not swept.error:
+        scan = outcome.result.get("clamscan")
+        swept = replace(swept, findings=[*swept.findings, *clamav_findings(scan, tables)])
     if not rules or swept.error:
         return swept
     state = outcome.result.get("state")

@@ -65,8 +65,11 @@ def test_hunt_finds_planted_files_and_nothing_on_the_clean_host(
     first = hunt(lab, tmp_path / "r1", "--iocs", str(iocs))
     assert first.code == 1, first.stderr
     weak = failing(first, "weak", lab)
+    # ClamAV on the lab host, with the run's signatures, finds the same two files.
     assert set(weak) == {"hunt.files", "hunt.ioc:/var/tmp/eicar.com",
-                         "hunt.ioc:/opt/evil/dropper <b>\x1b[31m"}
+                         "hunt.ioc:/opt/evil/dropper <b>\x1b[31m", "hunt.clamav",
+                         "hunt.clamav:/var/tmp/eicar.com",
+                         "hunt.clamav:/opt/evil/dropper <b>\x1b[31m"}
     assert "builtin EICAR" in str(weak["hunt.ioc:/var/tmp/eicar.com"]["reason"])
     assert failing(first, "hardened", lab) == {}
     html = "".join(p.read_text() for p in first.run_dir.rglob("*.html"))

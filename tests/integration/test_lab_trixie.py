@@ -8,7 +8,7 @@ where trixie differs from bookworm, each fixed by its own role:
   ssh.*            OpenSSH 10 (`sshd -T` output, DSA and UsePrivilegeSeparation gone)
   net.*            sysctl.d on a release whose defaults live in /usr/lib/sysctl.d
   pam.*, login.*   PAM 1.7 and the login.defs of trixie's shadow (in package login.defs)
-  sudo.*           sudo 1.9.16, whose built-in defaults differ (use_pty on; CIS still wants the line)
+  sudo.*           sudo 1.9.16, whose built-in defaults differ (use_pty on; CIS wants the line)
   apt.*            deb822 `.sources` files, the format trixie's installer writes
   cron.*           a mode fix on a file trixie's packages ship
 

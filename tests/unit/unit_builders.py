@@ -41,6 +41,16 @@ def expose_module_utils() -> None:
 expose_module_utils()
 
 
+def load_role_module(role: str, name: str) -> ModuleType:
+    """roles/<role>/library/<name>.py loaded in this process, as Ansible runs it on a host."""
+    path = Path(__file__).parents[2] / "roles" / role / "library" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_snapshot_module() -> ModuleType:
     """The Ansible module by file path: its parsing helpers are plain stdlib functions.
 
