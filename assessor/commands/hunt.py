@@ -15,7 +15,13 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_forks, add_format, add_waves, print_report_path
+from assessor.commands.options import (
+    add_execution_nodes,
+    add_forks,
+    add_format,
+    add_waves,
+    print_report_path,
+)
 from assessor.hunt.fetch import is_url
 from assessor.pipeline.hunt import HuntOptions, run_hunt
 from assessor.pipeline.quarantine import QuarantineOptions
@@ -55,6 +61,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--kill-processes", action="store_true",
                         help="with --quarantine: stop processes running a file that moves")
     add_forks(parser)
+    add_execution_nodes(parser)
     add_format(parser)
     add_waves(parser)  # --quarantine's waves and failure budget
 
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         iocs=tuple(Path(i) for i in args.iocs if not is_url(i)),
         ioc_urls=tuple(i for i in args.iocs if is_url(i)), paths=tuple(args.paths),
         max_size_mib=args.max_size, time_budget=args.time_budget, waivers=args.waivers,
-        rules=args.rules, clamav=args.clamav,
+        rules=args.rules, clamav=args.clamav, execution_nodes=args.execution_nodes,
         quarantine=QuarantineOptions(enabled=args.quarantine, check=args.check,
                                      kill_processes=args.kill_processes, forks=args.forks,
                                      serial=args.serial,

@@ -29,7 +29,7 @@ from assessor.hunt.fetch import fetch_iocs
 from assessor.hunt.kinds import Context
 from assessor.intel import HuntTables, Indicator, load_intel
 from assessor.inventory import InventoryHost, load_inventory
-from assessor.pipeline import HostsOptions
+from assessor.pipeline import HostsOptions, shards_for
 from assessor.pipeline.quarantine import QuarantineOptions, quarantine_hosts
 from assessor.reports import write_all
 from assessor.reports.terminal import progress
@@ -150,7 +150,7 @@ def sweep_hosts(
 
         run_playbook(playbook("hunt.yml"), options.inventory, work_dir, extravars=extravars,
                      limit=",".join(h.name for h in hosts), forks=options.forks,
-                     on_host=on_host)
+                     on_host=on_host, shards=shards_for(options))
     return outcomes
 
 
