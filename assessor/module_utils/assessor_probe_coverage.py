@@ -91,8 +91,8 @@ def parse_rsyslog(path: str, text: str) -> list[dict[str, str]]:
     """Forwarding actions in one rsyslog file: legacy @/@@ lines and action(type="omfwd")."""
     text = _strip_comments(text)
     found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _LEGACY.match(line)
+    for number, row in enumerate(text.splitlines(), 1):
+        match = _LEGACY.match(row)
         if match:
             found.append({"file": path, "line": str(number), "target": match.group(2).strip("[]"),
                           "port": match.group(3) or "514",
@@ -100,8 +100,8 @@ def parse_rsyslog(path: str, text: str) -> list[dict[str, str]]:
     for match in _ACTION.finditer(text):
         args = {k.lower(): v for k, v in _ARG.findall(match.group(1))}
         if args.get("type", "").lower() == "omfwd" and args.get("target"):
-            line = text.count("\n", 0, match.start()) + 1
-            found.append({"file": path, "line": str(line), "target": args["target"],
+            line = str(text.count("\n", 0, match.start()) + 1)
+            found.append({"file": path, "line": line, "target": args["target"],
                           "port": args.get("port", "514"),
                           "protocol": args.get("protocol", "udp").lower()})
     return found

@@ -12,7 +12,6 @@ import glob
 import hashlib
 import os
 import stat
-from typing import Any
 
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, is_installed, stanzas
 
@@ -215,7 +214,7 @@ def packages() -> dict[str, str]:
 def inventories(suid_roots: list[str]) -> dict[str, dict[str, str]]:
     with open("/etc/passwd", encoding="utf-8", errors="replace") as handle:
         passwd_text = handle.read()
-    uid_names = {}
+    uid_names: dict[int, str] = {}
     for line in passwd_text.splitlines():
         fields = line.split(":")
         if len(fields) > 2 and fields[2].isdigit():

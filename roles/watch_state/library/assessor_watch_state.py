@@ -59,6 +59,8 @@ state:
 """
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ansible.module_utils.assessor_integrity import integrity
 from ansible.module_utils.assessor_probe_coverage import probe_coverage
@@ -66,9 +68,9 @@ from ansible.module_utils.assessor_watch_inventory import inventories
 from ansible.module_utils.basic import AnsibleModule
 
 
-def state(params):
-    result = {"errors": {}}
-    parts = (
+def state(params: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {"errors": {}}
+    parts: tuple[tuple[str, Callable[[], Any]], ...] = (
         ("inventories", lambda: inventories(params["suid_roots"])),
         ("integrity", lambda: integrity(params["paths"], params["exclude"], params["cache"],
                                         params["max_size"])),
@@ -87,7 +89,7 @@ def state(params):
     return result
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "suid_roots": {"type": "list", "elements": "str", "default": ["/"]},
