@@ -96,6 +96,7 @@ def load_config(path: Path) -> WatchConfig:
             isinstance(t, dict) and t.get("api_root") and t.get("collection") for t in taxii):
         raise _fail(path, data, "taxii", "a mapping (or a list of them) with api_root and "
                     "collection")
+    taxii = [_taxii_secret(path, t, base) for t in taxii]
     hunt = _section(path, data, "hunt", HUNT_KEYS)
     iocs = hunt.get("iocs", [])
     if not isinstance(iocs, list):
@@ -111,12 +112,24 @@ def load_config(path: Path) -> WatchConfig:
         spool=base / str(data.get("spool", "watch-spool")),
         sinks=[_sink(path, s, i, min_severity, base) for i, s in enumerate(sinks)],
         renotify_after=_number(path, data, "renotify_after", 86400), heartbeat_misses=misses,
-        min_severity=min_severity, taxii=[strip_lines(t) for t in taxii],
+        min_severity=min_severity, taxii=taxii,
         coverage=_coverage(path, data), hunt=strip_lines(hunt),
         iocs=tuple(base / str(p) for p in iocs),
         advisories=tuple(base / str(p) for p in advisories),
         drift=strip_lines(_section(path, data, "drift", DRIFT_KEYS)),
     )
+
+
+def _taxii_secret(path: Path, entry: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`password_file` is read now, so a missing secret is a config error, not a cycle's."""
+    entry = strip_lines(entry)
+    if "password_file" in entry:
+        secret = base / str(entry.pop("password_file"))
+        try:
+            entry["password"] = secret.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{path}: taxii: password_file {secret}: {exc.strerror}") from exc
+    return entry
 
 
 def default_steps(data: dict[str, Any]) -> list[str]:

@@ -128,13 +128,14 @@ def host_states(inventory: Path, runs: Path, drift: dict[str, Any], coverage: li
 def intel_pull(taxii: list[dict[str, Any]], store: Store, intel_dir: Path,
                cycle: int) -> StepOutput:
     """New objects only: `added_after` is the cursor the previous pull left in the store."""
-    from assessor.intel.taxii import pull, write_bundle
+    from assessor.intel.taxii import Credentials, pull, write_bundle
 
     notes = []
     for index, source in enumerate(taxii):
         api_root, collection = str(source["api_root"]), str(source["collection"])
         key = f"taxii.added_after:{api_root}:{collection}"
-        result = pull(api_root, collection, added_after=store.get_meta(key))
+        credentials = Credentials(source.get("user"), source.get("password"))
+        result = pull(api_root, collection, credentials, added_after=store.get_meta(key))
         if result.objects:
             write_bundle(result.objects, intel_dir / f"taxii-{cycle:06d}-{index}.json",
                          source=f"taxii collection {collection} at {api_root}")

@@ -72,6 +72,10 @@ class SyslogSink:
                 context = ssl.create_default_context(cafile=self.ca_file)
                 with context.wrap_socket(raw, server_hostname=self.host) as sock:
                     sock.sendall(framed)
+                    try:  # close_notify, so the receiver sees an orderly end of the stream
+                        sock.unwrap()
+                    except (ssl.SSLError, OSError):
+                        pass  # sent already; rsyslog closes without answering close_notify
             else:
                 raw.sendall(framed)
 
