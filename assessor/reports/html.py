@@ -26,6 +26,7 @@ from assessor.reports.articles import articles, heat_rows, references, shown
 from assessor.reports.diff import RunDiff
 from assessor.reports.history import History, earlier_runs
 from assessor.reports.junit import JUNIT_FILE
+from assessor.reports.threats import threat_rows
 from assessor.results import Finding, HostResult, RunResult, Severity, Status
 from assessor.rundir import host_dir, write_text
 
@@ -91,7 +92,7 @@ def render_host(
         severities=list(reversed(Severity)), counts=host.counts(),
         matrix=severity_matrix(host), chart=charts.section_chart(host.findings),
         trend=charts.trend_chart(history.host_trend(run.run_id, host.name, score)),
-        index_href=index_href, junit_file=JUNIT_FILE,
+        index_href=index_href, junit_file=JUNIT_FILE, threats=threat_rows(host),
     )
 
 
