@@ -22,7 +22,7 @@ from assessor.watch.drift import DriftItem, control_drift
 from assessor.watch.heartbeats import WATCH_HOST, missed_hosts, stall
 from assessor.watch.metrics import render, write_textfile
 from assessor.watch.state import HostRecord, judge_state
-from assessor.watch.steps import assess, expose, host_states, intel_pull
+from assessor.watch.steps import assess, expose, host_states, hunt, intel_pull
 from assessor.watch.store.sql import Store
 
 
@@ -38,6 +38,7 @@ class CycleReport:
 
 # the alert kind each step's failing findings open
 CONTROL, COVERAGE, HUNT, EXPOSURE = "control", "coverage", "hunt", "exposure"
+SWEEP_SUMMARY = "hunt.files"  # failing whenever a hit is: the hits are the alerts
 
 
 def failing_conditions(results: list[HostResult], config: WatchConfig,
@@ -88,19 +89,13 @@ def run_cycle(config: WatchConfig, inventory: Path, out: Path, store: Store,
         judged.add(results, CONTROL)
         drift += [item for r in results
                   for item in control_drift(store.last_host_cycle(r.name, cycle), r)]
-    wants_state = any(s in config.steps for s in ("drift", "coverage", "hunt"))
-    if wants_state:
+    if "drift" in config.steps or "coverage" in config.steps:
         coverage = coverage_controls(config.coverage) if "coverage" in config.steps else []
-        indicators = [*config.iocs, *sorted((out / "intel").glob("*.json"))]
         found = host_states(inventory, runs, config.drift if "drift" in config.steps else {},
-                            coverage, config.hunt if "hunt" in config.steps else None,
-                            indicators)
+                            coverage)
         notes += found.notes
         conditions += failing_conditions(found.coverage, config, COVERAGE)
         judged.add(found.coverage, COVERAGE)
-        conditions += [c for c in failing_conditions(found.hunts, config, HUNT)
-                       if c.subject.startswith("hunt.ioc:")]
-        judged.add(found.hunts, HUNT)
         for r in found.coverage:
             if r.assessed:
                 store.set_meta(f"coverage:{r.name}", json.dumps(
@@ -118,6 +113,13 @@ def run_cycle(config: WatchConfig, inventory: Path, out: Path, store: Store,
             results = [HostResult(name, address, error="" if name in found.states else
                                   "no state from the watch play")
                        for name, address in sorted(found.addresses.items())]
+    if "hunt" in config.steps:
+        indicators = [*config.iocs, *sorted((out / "intel").glob("*.json"))]
+        hunted = hunt(inventory, out / "hunt", config.hunt, indicators).results
+        conditions += [c for c in failing_conditions(hunted, config, HUNT)
+                       if c.subject != SWEEP_SUMMARY]
+        judged.add(hunted, HUNT)
+        results = results or hunted
     if "exposure" in config.steps:
         exposed = expose(inventory, runs, list(config.advisories)).results
         conditions += failing_conditions(exposed, config, EXPOSURE)

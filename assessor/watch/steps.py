@@ -1,11 +1,10 @@
 """The cycle's pluggable steps: each turns the inventory into results or host state.
 
-`assess` and `exposure` call the same pipelines `assessor assess` and `assessor exposure`
-do; `host_state` is one play per cycle (playbooks/watch.yml: roles watch_state and, when
-the cycle hunts, hunt) so drift, integrity, coverage and the hunt's sweep reach each host
-over one connection; `intel_pull` pulls only what a TAXII collection gained since the
-last pull (the store keeps the cursor) into the watch's indicator directory, which every
-later hunt reads.
+`assess`, `hunt` and `exposure` call the same pipelines as `assessor assess`, `hunt` and
+`exposure`; `host_states` is one play per cycle (playbooks/watch.yml, role watch_state)
+so drift, integrity and coverage reach each host over one connection; `intel_pull` pulls
+only what a TAXII collection gained since the last pull (the store keeps the cursor) into
+the watch's indicator directory, which every later hunt reads.
 """
 
 from __future__ import annotations
@@ -18,11 +17,10 @@ from rich.console import Console
 
 from assessor.catalogue import Control
 from assessor.evaluate import evaluate_host, plan_probes
-from assessor.hunt import DEFAULT_PATHS, hunt_result, sweep_vars, tables_for
-from assessor.intel import load_intel
 from assessor.inventory import load_inventory
 from assessor.pipeline.assessment import AssessOptions
 from assessor.pipeline.assessment import assess as pipeline_assess
+from assessor.pipeline.hunt import HuntOptions, run_hunt
 from assessor.pipeline.packages import ExposureOptions, exposure
 from assessor.results import HostResult
 from assessor.rundir import ANSIBLE, new_run_dir
@@ -41,11 +39,10 @@ class StepOutput:
 
 @dataclass
 class HostStates:
-    """What the watch play brought back: per host its state, hunt result and coverage."""
+    """What the watch play brought back: per host its state, and its coverage judged."""
 
     addresses: dict[str, str] = field(default_factory=dict)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hunts: list[HostResult] = field(default_factory=list)
     coverage: list[HostResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -70,7 +67,6 @@ def expose(inventory: Path, runs: Path, advisories: list[Path], forks: int = 10)
 def state_vars(drift: dict[str, Any], coverage: list[Control]) -> dict[str, Any]:
     extravars: dict[str, Any] = {
         "assessor_watch_coverage": plan_probes(coverage).get("coverage", []),
-        "assessor_watch_hunt": False,
     }
     for key in ("suid_roots", "paths", "exclude"):
         if key in drift:
@@ -79,50 +75,48 @@ def state_vars(drift: dict[str, Any], coverage: list[Control]) -> dict[str, Any]
 
 
 def host_states(inventory: Path, runs: Path, drift: dict[str, Any], coverage: list[Control],
-                hunt: dict[str, Any] | None, indicator_files: list[Path],
                 forks: int = 10) -> HostStates:
-    """One play over every host: watch_state, and the hunt's sweep when `hunt` is given."""
+    """One play over every host (watch_state): inventories, content baseline, coverage."""
     hosts = load_inventory(inventory, None)
-    extravars = state_vars(drift, coverage)
-    tables = None
     found = HostStates(addresses={h.name: h.address for h in hosts})
-    if hunt is not None:
-        intake = load_intel(indicator_files) if indicator_files else None
-        tables = tables_for(intake.indicators if intake else ())
-        extravars.update(sweep_vars(tables, [*DEFAULT_PATHS, *hunt.get("paths", [])]))
-        extravars["assessor_hunt_max_size"] = int(hunt.get("max_size_mib", 64)) << 20
-        extravars["assessor_hunt_time_budget"] = int(hunt.get("time_budget", 600))
-        extravars["assessor_watch_hunt"] = True
-    outcomes: dict[str, HostOutcome] = {}
-    sweeps: dict[str, dict[str, Any]] = {}
+    failures: dict[str, HostOutcome] = {}
 
     def on_host(name: str, outcome: HostOutcome) -> None:
         if not outcome.ok:
-            outcomes.setdefault(name, outcome)
-        if isinstance(outcome.result.get("state"), dict):
+            failures.setdefault(name, outcome)
+        elif isinstance(outcome.result.get("state"), dict):
             found.states[name] = outcome.result["state"]
-        if isinstance(outcome.result.get("sweep"), dict):
-            sweeps[name] = outcome.result["sweep"]
 
     run_dir = new_run_dir(runs)
-    run_playbook(playbook("watch.yml"), inventory, run_dir / ANSIBLE, extravars=extravars,
-                 forks=forks, on_host=on_host)
+    run_playbook(playbook("watch.yml"), inventory, run_dir / ANSIBLE,
+                 extravars=state_vars(drift, coverage), forks=forks, on_host=on_host)
     for host in hosts:
-        failed = outcomes.get(host.name)
-        why = (f"{'unreachable' if failed.unreachable else 'failed'}: {failed.message}"
-               if failed else "no result from the watch play")
         state = found.states.get(host.name)
-        if state is not None and coverage:
-            snapshot = {"facts": {}, "errors": {}, "coverage": state.get("coverage", {})}
-            if "coverage" in state.get("errors", {}):
-                snapshot["errors"]["coverage"] = state["errors"]["coverage"]
-            found.coverage.append(evaluate_host(host.name, host.address, coverage, snapshot))
-        elif coverage:
+        if not coverage:
+            continue
+        if state is None:
+            failed = failures.get(host.name)
+            why = (f"{'unreachable' if failed.unreachable else 'failed'}: {failed.message}"
+                   if failed else "no result from the watch play")
             found.coverage.append(HostResult(host.name, host.address, error=why))
-        if tables is not None:
-            found.hunts.append(hunt_result(host.name, host.address, sweeps.get(host.name),
-                                           tables, "" if host.name in sweeps else why))
+            continue
+        snapshot = {"facts": {}, "errors": {}, "coverage": state.get("coverage", {})}
+        if "coverage" in state.get("errors", {}):
+            snapshot["errors"]["coverage"] = state["errors"]["coverage"]
+        found.coverage.append(evaluate_host(host.name, host.address, coverage, snapshot))
     return found
+
+
+def hunt(inventory: Path, out: Path, hunt_config: dict[str, Any],
+         indicator_files: list[Path], forks: int = 10) -> StepOutput:
+    """The hunt pipeline (`assessor hunt`'s): file sweep and hunt rules, its run directories
+    under `out`, so each hunt's state is the next one's baseline."""
+    options = HuntOptions(
+        inventory=inventory, out=out, forks=forks, iocs=tuple(indicator_files),
+        paths=tuple(str(p) for p in hunt_config.get("paths", [])),
+        max_size_mib=int(hunt_config.get("max_size_mib", 64)),
+        time_budget=int(hunt_config.get("time_budget", 600)))
+    return StepOutput(run_hunt(None, options, Console(quiet=True))[1].hosts)
 
 
 def intel_pull(taxii: list[dict[str, Any]], store: Store, intel_dir: Path,

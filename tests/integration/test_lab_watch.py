@@ -180,7 +180,7 @@ systemd-run --unit wa-listen python3 -c "import socket, time
 s = socket.socket(); s.bind((\\"0.0.0.0\\", 4444)); s.listen(); time.sleep(3600)"
 chmod 0664 /etc/passwd
 echo {b64(EICAR)} | base64 -d > /tmp/eicar.com
-systemctl stop rsyslog.service'""")
+systemctl stop syslog.socket rsyslog.service'""")
     taxii.add_sha256(hashlib.sha256(PAYLOAD.encode()).hexdigest(), 1)
 
     cycle(work)  # 2: each change is one alert in each sink
@@ -197,7 +197,7 @@ systemctl stop rsyslog.service'""")
 rm -f /usr/local/bin/wa-suid /tmp/eicar.com /opt/wa/payload.bin
 systemctl stop wa-listen
 chmod 0644 /etc/passwd
-systemctl start rsyslog
+systemctl start syslog.socket rsyslog.service
 touch /var/lib/clamav/daily.cld
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold \
   assessor-demo={FIXED} libassessor-demo1={FIXED} >/dev/null'""")
