@@ -13,9 +13,6 @@ controller's CPU seconds per cycle (the watch and the Ansible it waited for). Ne
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
-import json
 import os
 import random
 import resource
@@ -23,14 +20,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+from receivers import Webhook  # noqa: E402
 
 from assessor.lab import fleet  # noqa: E402
 
@@ -38,25 +37,6 @@ LAB = "wa2"
 BIN = Path(sys.executable).parent
 SECRET = b"bench-hook-key"
 SUBJECTS = ("files.passwd", "/usr/local/bin/bench-suid")  # a failing control, a SUID file
-
-
-def receiver(received: list[tuple[float, dict[str, Any]]]) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            want = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-            ok = hmac.compare_digest(self.headers.get("X-Assessor-Signature", ""), want)
-            if ok:
-                received.append((time.monotonic(), json.loads(body)))
-            self.send_response(204 if ok else 401)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def on_host(state: fleet.LabState, host: fleet.LabHost, command: str) -> None:
@@ -85,12 +65,11 @@ def main() -> int:
     fleet.down(LAB, say=lambda _: None)
     state = fleet.up(LAB, args.hosts, flavours="weak", inventory=base / "inventory.yml",
                      say=lambda _: None)
-    received: list[tuple[float, dict[str, Any]]] = []
-    server = receiver(received)
+    hook = Webhook(SECRET)
     (base / "hook.key").write_bytes(SECRET)
     (base / "watch.yml").write_text(
         f"interval: {args.cadence}\nsinks:\n  - type: webhook\n"
-        f"    url: http://127.0.0.1:{server.server_address[1]}/hook\n"
+        f"    url: {hook.url}\n"
         "    secret_file: hook.key\n    min_severity: low\n"
         "coverage: {agents: [{name: logs, package: rsyslog, unit: rsyslog.service}]}\n")
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
@@ -109,7 +88,8 @@ def main() -> int:
                 "install -m 4755 /bin/true /usr/local/bin/bench-suid'")
 
         def arrived(subject: str) -> float | None:
-            return next((t for t, m in received if m["alert"]["subject"] == subject
+            return next((t for t, m in zip(hook.arrived, hook.received, strict=False)
+                         if m["alert"]["subject"] == subject
                          and m["alert"]["host"] == host.name), None)
 
         wait_for(lambda: all(arrived(s) for s in SUBJECTS), 3 * args.cadence + 60)
@@ -121,7 +101,7 @@ def main() -> int:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20 * args.cadence)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        server.shutdown()
+        hook.close()
         fleet.down(LAB, say=lambda _: None)
     cycles = max(1, out.count("cycle "))
     cpu = (usage.ru_utime + usage.ru_stime) / cycles

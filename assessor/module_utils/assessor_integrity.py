@@ -16,10 +16,10 @@ import glob
 import hashlib
 import json
 import os
-import stat
 from typing import Any
 
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, is_installed, stanzas
+from ansible.module_utils.assessor_tree import regular_files
 
 CHUNK = 1 << 20
 DPKG_INFO = "/var/lib/dpkg/info"
@@ -46,25 +46,10 @@ def walk_files(roots: list[str], exclude: list[str]) -> dict[str, list[int]]:
     """path -> stat key of every regular file under `roots`, links never followed."""
     found: dict[str, list[int]] = {}
     for root in roots:
-        stack = [root]
-        while stack:
-            current = stack.pop()
-            try:
-                entries = list(os.scandir(current))
-            except OSError:
-                continue
-            for entry in entries:
-                if _excluded(entry.path, exclude):
-                    continue
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(entry.path)
-                elif stat.S_ISREG(info.st_mode):
-                    found[entry.path] = [info.st_dev, info.st_ino, info.st_size,
-                                         info.st_mtime_ns, info.st_ctime_ns]
+        for path, info in regular_files(root, lambda _p, _i: True,
+                                        lambda p: not _excluded(p, exclude)):
+            found[path] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns,
+                           info.st_ctime_ns]
     return found
 
 

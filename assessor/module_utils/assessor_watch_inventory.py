@@ -14,6 +14,7 @@ import os
 import stat
 
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, is_installed, stanzas
+from ansible.module_utils.assessor_tree import regular_files
 
 # not walked for SUID files: virtual or volatile, never the home of an installed binary
 SKIP_ROOTS = ("/proc", "/sys", "/dev", "/run")
@@ -37,24 +38,14 @@ def suid_files(roots: list[str], uid_names: dict[int, str]) -> dict[str, str]:
             device = os.lstat(root).st_dev
         except OSError:
             continue
-        stack = [root]
-        while stack:
-            current = stack.pop()
-            try:
-                entries = list(os.scandir(current))
-            except OSError:
-                continue
-            for entry in entries:
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if stat.S_ISDIR(info.st_mode):
-                    if info.st_dev == device and entry.path not in SKIP_ROOTS:
-                        stack.append(entry.path)
-                elif stat.S_ISREG(info.st_mode) and info.st_mode & (stat.S_ISUID | stat.S_ISGID):
-                    found[entry.path] = "mode %04o owner %s" % (
-                        stat.S_IMODE(info.st_mode), _owner_of(info.st_uid, uid_names))
+
+        def enter(path: str, info: os.stat_result, device: int = device) -> bool:
+            return info.st_dev == device and path not in SKIP_ROOTS
+
+        for path, info in regular_files(root, enter, lambda _: True):
+            if info.st_mode & (stat.S_ISUID | stat.S_ISGID):
+                found[path] = "mode %04o owner %s" % (
+                    stat.S_IMODE(info.st_mode), _owner_of(info.st_uid, uid_names))
     return found
 
 

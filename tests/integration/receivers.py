@@ -49,6 +49,17 @@ def wait_for(predicate: Callable[[], bool], seconds: float = WAIT) -> bool:
     return predicate()
 
 
+def stop(proc: subprocess.Popen[bytes], log: Any) -> None:
+    """SIGTERM, then SIGKILL after a bounded wait; the log file closed either way."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    log.close()
+
+
 @contextmanager
 def postgres_cluster() -> Iterator[str]:
     """initdb + pg_ctl on 127.0.0.1 and a random port, as `postgres` (initdb refuses root)."""
@@ -76,11 +87,13 @@ def postgres_cluster() -> Iterator[str]:
 
 
 class Webhook:
-    """Keeps what arrived with a valid HMAC; answers 401 to anything else."""
+    """Keeps what arrived with a valid HMAC (and when: `arrived`, monotonic seconds);
+    answers 401 to anything else."""
 
     def __init__(self, secret: bytes) -> None:
         self.received: list[dict[str, Any]] = []
-        received, key = self.received, secret
+        self.arrived: list[float] = []
+        received, arrived, key = self.received, self.arrived, secret
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -88,6 +101,7 @@ class Webhook:
                 want = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
                 ok = hmac.compare_digest(self.headers.get("X-Assessor-Signature", ""), want)
                 if ok:
+                    arrived.append(time.monotonic())
                     received.append(json.loads(body))
                 self.send_response(204 if ok else 401)
                 self.end_headers()
@@ -196,13 +210,7 @@ input(type="imtcp" address="127.0.0.1" port="{self.tls_port}" ruleset="tls")
         return path.read_text().splitlines() if path.exists() else []
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.log.close()
+        stop(self.proc, self.log)
 
 
 class Taxii:
@@ -266,10 +274,4 @@ class Taxii:
         response.raise_for_status()
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.log.close()
+        stop(self.proc, self.log)
