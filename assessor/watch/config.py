@@ -22,7 +22,7 @@ TOP_KEYS = {"interval", "profile", "steps", "store", "spool", "sinks", "renotify
             "heartbeat_misses", "min_severity", "taxii", "out", "coverage", "hunt",
             "advisories", "drift"}
 DRIFT_KEYS = {"suid_roots", "paths", "exclude"}
-HUNT_KEYS = {"paths", "iocs", "max_size_mib", "time_budget"}
+HUNT_KEYS = {"paths", "iocs", "ioc_urls", "max_size_mib", "time_budget"}
 COVERAGE_KEYS = {"collector", "signature_max_age_hours", "agents"}
 SCHEMES = {"syslog": ("udp", "tcp", "tls"), "webhook": ("http", "https"), "email": ("smtp",)}
 
@@ -101,6 +101,11 @@ def load_config(path: Path) -> WatchConfig:
     iocs = hunt.get("iocs", [])
     if not isinstance(iocs, list):
         raise _fail(path, hunt, "iocs", "a list of STIX, MISP or CSV files")
+    urls = hunt.get("ioc_urls", [])
+    if not isinstance(urls, list) or not all(
+            isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls):
+        raise _fail(path, hunt, "ioc_urls", "a list of http(s) URLs (a MISP feed, a STIX "
+                    "bundle, a CSV list)")
     advisories = data.get("advisories", [])
     if not isinstance(advisories, list):
         raise _fail(path, data, "advisories", "a list of OSV, CSAF or bulletin files")

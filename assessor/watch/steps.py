@@ -114,6 +114,7 @@ def hunt(inventory: Path, out: Path, hunt_config: dict[str, Any],
     options = HuntOptions(
         inventory=inventory, out=out, forks=forks, iocs=tuple(indicator_files),
         paths=tuple(str(p) for p in hunt_config.get("paths", [])),
+        ioc_urls=tuple(str(u) for u in hunt_config.get("ioc_urls", [])),
         max_size_mib=int(hunt_config.get("max_size_mib", 64)),
         time_budget=int(hunt_config.get("time_budget", 600)))
     return StepOutput(run_hunt(None, options, Console(quiet=True))[1].hosts)

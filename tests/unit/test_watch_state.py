@@ -118,6 +118,7 @@ def test_config_steps_follow_what_it_gives(tmp_path: Path) -> None:
     ("drift:\n  paths: /etc\n", "a list of paths"),
     ("taxii: {api_root: x}\n", "with api_root and collection"),
     ("steps: [exposure]\n", "needs `advisories`"),
+    ("hunt:\n  ioc_urls: [ftp://x/feed.json]\n", "a list of http(s) URLs"),
 ])
 def test_config_mistakes_name_file_and_line(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "watch.yml"
