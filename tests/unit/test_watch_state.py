@@ -126,3 +126,47 @@ def test_config_mistakes_name_file_and_line(tmp_path: Path, text: str, problem: 
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.message.startswith(f"{path}:") and problem in caught.value.message
+
+
+class Collecting:
+    """A sink that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.name, self.min_rank = "collect", Severity.LOW.rank
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+def test_a_cycle_turns_host_state_into_one_alert_and_an_unreached_host_resolves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    from assessor.watch import cycle as cycle_module
+    from assessor.watch.steps import HostStates
+    from assessor.watch.store import open_store
+
+    (tmp_path / "watch.yml").write_text("steps: [drift]\nheartbeat_misses: 5\n")
+    sink = Collecting()
+    config = replace(load_config(tmp_path / "watch.yml"), sinks=[sink])
+    answers = [state(), state(suid={"/usr/bin/passwd": "x", "/tmp/.x/sh": "y"}), None, state()]
+
+    def fake_states(*_args: Any) -> HostStates:
+        got = answers.pop(0)
+        return HostStates(addresses={"web1": "10.0.0.1"},
+                          states={"web1": got} if got is not None else {})
+
+    monkeypatch.setattr(cycle_module, "host_states", fake_states)
+    store = open_store(config.store)
+    run = lambda: cycle_module.run_cycle(config, tmp_path / "inv", tmp_path / "out", store)  # noqa: E731
+    run()  # the baseline
+    run()  # the SUID file appears
+    assert [(m["event"], m["alert"]["subject"]) for m in sink.sent] == [("open", "/tmp/.x/sh")]
+    run()  # the host did not answer: its drift alerts stay as they were
+    assert len(sink.sent) == 1 and store.open_alerts()[0].subject == "/tmp/.x/sh"
+    run()  # answered again, the file is gone
+    assert [m["event"] for m in sink.sent] == ["open", "resolved"]
+    assert [d["kind"] for d in store.drift("web1")][:2] == ["suid-removed", "suid-added"]
+    store.close()
