@@ -23,6 +23,7 @@ from assessor.yamlfile import key_line, load_with_lines, strip_lines
 PROBES = ("preload", "cron", "systemd", "shell_rc", "authorized_keys", "suid", "dpkg_md5",
           "processes", "hidden_processes", "sockets", "hosts_file", "kernel_modules",
           "accounts", "web_content")
+BUILTIN = "assessor/hunt/rules"
 REQUIRED = ("id", "title", "severity", "attack", "rationale", "expected", "check")
 OPTIONAL = ("fixtures",)
 
@@ -48,7 +49,7 @@ def builtin_dir() -> Path:
 
 def load_rules(user_dir: Path | None = None) -> list[HuntRule]:
     """The built-in rules, with the user's directory of rule YAML merged over them."""
-    rules = {r.id: r for r in load_dir(builtin_dir())}
+    rules = {r.id: r for r in load_dir(builtin_dir(), BUILTIN)}
     if user_dir is not None:
         if not user_dir.is_dir():
             raise ConfigError(f"{user_dir}: --rules wants a directory of *.yaml hunt rules")
@@ -56,10 +57,13 @@ def load_rules(user_dir: Path | None = None) -> list[HuntRule]:
     return list(rules.values())
 
 
-def load_dir(directory: Path) -> list[HuntRule]:
+def load_dir(directory: Path, shown_as: str | None = None) -> list[HuntRule]:
+    """Every rule of the directory's YAML files; `shown_as` names the directory in
+    sources and errors (the built-ins' place on the controller is nobody's business)."""
     rules: dict[str, HuntRule] = {}
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        for rule in load_file(path):
+        name = Path(shown_as, path.name) if shown_as else path
+        for rule in load_file(path, name):
             if rule.id in rules:
                 raise ConfigError(f"{rule.source}: hunt rule {rule.id} is already defined at "
                                   f"{rules[rule.id].source}")
@@ -67,13 +71,13 @@ def load_dir(directory: Path) -> list[HuntRule]:
     return list(rules.values())
 
 
-def load_file(path: Path) -> list[HuntRule]:
+def load_file(path: Path, name: Path | None = None) -> list[HuntRule]:
     data = load_with_lines(path, "hunt rules")
     if data is None:
         return []
     if not isinstance(data, list):
-        raise ConfigError(f"{path}:1: hunt rules must be a list of rules")
-    return [parse_rule(path, entry) for entry in data]
+        raise ConfigError(f"{name or path}:1: hunt rules must be a list of rules")
+    return [parse_rule(name or path, entry) for entry in data]
 
 
 def parse_rule(path: Path, entry: Any) -> HuntRule:

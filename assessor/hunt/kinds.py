@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -164,7 +165,32 @@ def process_exe(state: Mapping[str, Any], params: Mapping[str, Any], _: Context)
             why += " (deleted)" if proc.get("deleted") and "deleted" not in why else ""
             hits.append(Hit(f"pid {proc['pid']}",
                             f"process {proc['pid']} ({proc.get('comm')}) {why}; "
-                            f"command line: {proc.get('cmdline')}", {"path": exe}))
+                            f"command line: {redacted(str(proc.get('cmdline', '')))}",
+                            {"path": exe}))
+    return hits
+
+
+SECRET = re.compile(r"(?i)((?:pass(?:word|wd)?|token|secret|api[_-]?key)[=:]"
+                    r"|--(?:pass(?:word)?|token|secret)[= ])\S+")
+
+
+def redacted(cmdline: str) -> str:
+    """A command line with the values of password-like options hidden."""
+    return SECRET.sub(lambda m: m.group(1) + "<redacted>", cmdline)
+
+
+def indicator_process(state: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> Verdict:
+    hits = []
+    for proc in state["processes"]:
+        names = {str(proc.get("comm", "")), str(proc.get("exe", "")).rsplit("/", 1)[-1]}
+        for name in sorted(n for n in names if n and n in ctx.tables.process_names):
+            sources = cite(ctx.tables, IndicatorType.PROCESS_NAME, name) or (f"name {name}",)
+            hits.append(Hit(f"pid {proc['pid']}",
+                            f"process {proc['pid']} is named {name}, an indicator; "
+                            f"executable {proc.get('exe')}; command line: "
+                            f"{redacted(str(proc.get('cmdline', '')))}",
+                            {"path": proc.get("exe", "")}, sources))
+            break
     return hits
 
 
@@ -292,6 +318,7 @@ KINDS: dict[str, Kind] = {
     "unowned_setid": unowned_setid,
     "package_changed": package_changed,
     "process_exe": process_exe,
+    "indicator_process": indicator_process,
     "hidden_process": hidden_process,
     "indicator_socket": indicator_socket,
     "unpackaged_module": unpackaged_module,

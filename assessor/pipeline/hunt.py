@@ -3,8 +3,8 @@ the pure judges, waivers, reports.
 
 `run_hunt` is what `assessor hunt`, watch and incident call: it takes the hosts (or loads
 them from the inventory) and returns the run directory with its written result. Each
-host's collected state is kept as hosts/<host>/hunt-state.json: the next hunt in the same
-report directory takes it as the baseline (accounts that gained a shell since).
+host's baseline (its accounts) is kept as hosts/<host>/hunt-state.json: the next hunt in
+the same report directory compares with it (accounts that gained a shell since).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def run_hunt(
         results.append(apply_waivers(judged, host.groups, waivers, today))
         state = outcome.result.get("state") if outcome and outcome.ok else None
         if isinstance(state, Mapping):
-            write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(state))
+            write_text(host_dir(run_dir, host.name) / STATE_FILE, json.dumps(baseline_of(state)))
     sources = [renamed(text, named) for text in (intake.sources if intake else ())]
     if options.indicators:
         sources.append("caller's indicators")
@@ -122,7 +122,8 @@ def from_urls(indicator: Indicator, named: Mapping[str, str]) -> Indicator:
     from (the run directory keeps a copy of that file)."""
     if not named:
         return indicator
-    origins = tuple(replace(o, source=renamed(o.source, named)) for o in indicator.origins)
+    origins = tuple(replace(o, source=renamed(o.source, named),
+                            object_id=renamed(o.object_id, named)) for o in indicator.origins)
     return replace(indicator, origins=origins)
 
 
@@ -135,14 +136,7 @@ def sweep_hosts(
         task = bar.add_task("hunting", total=len(hosts), failures="")
 
         def on_host(name: str, outcome: HostOutcome) -> None:
-            # two modules in one play: keep the sweep and the state, or the first failure
-            kept = outcomes.get(name)
-            if kept is not None and not kept.ok:
-                return
-            if not outcome.ok or kept is None:
-                outcomes[name] = outcome
-            else:
-                outcomes[name] = HostOutcome(True, {**kept.result, **outcome.result})
+            outcomes[name] = merged(outcomes.get(name), outcome)
             bar.update(task, completed=sum(1 for o in outcomes.values()
                                            if "state" in o.result or not o.ok))
 
@@ -150,6 +144,16 @@ def sweep_hosts(
                      limit=",".join(h.name for h in hosts), forks=options.forks,
                      on_host=on_host)
     return outcomes
+
+
+def merged(kept: HostOutcome | None, new: HostOutcome) -> HostOutcome:
+    """Two modules in one play: the sweep's and the state's results as one outcome, or
+    the first failure (a host that failed the sweep is not judged on half its state)."""
+    if kept is None or (not new.ok and kept.ok):
+        return new
+    if not kept.ok:
+        return kept
+    return HostOutcome(True, {**kept.result, **new.result})
 
 
 def host_result(
@@ -172,6 +176,14 @@ def host_result(
                           error="the hunt's state module returned nothing")
     judged = judge_rules(rules, state, Context(tables, baseline))
     return HostResult(host.name, host.address, findings=[*swept.findings, *judged])
+
+
+BASELINE_PROBES = ("accounts",)
+
+
+def baseline_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What the next hunt compares with; no more (command lines may carry secrets)."""
+    return {k: state[k] for k in BASELINE_PROBES if isinstance(state.get(k), list)}
 
 
 def previous_state(out: Path, run_dir: Path, host: str) -> Mapping[str, Any] | None:

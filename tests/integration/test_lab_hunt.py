@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labrun import Run, root_of, run_cli, running_lab
+from labrun import Run, run_cli, running_lab, ssh_ops
 
 from assessor.lab import fleet
 
@@ -25,11 +26,22 @@ PAYLOAD = b"#!/bin/sh\n# planted by the hunt test\n"
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
     inventory = tmp_path_factory.mktemp("hh") / "inventory.yml"
     with running_lab("hh", 2, "hardened,weak", inventory) as state:
-        weak = root_of(state, next(h.name for h in state.hosts if h.flavour == "weak"))
-        (weak / "var/tmp/eicar.com").write_bytes(eicar())
-        (weak / "opt/evil").mkdir(parents=True, exist_ok=True)
-        (weak / "opt/evil/dropper <b>\x1b[31m").write_bytes(PAYLOAD)
+        weak = next(h.name for h in state.hosts if h.flavour == "weak")
+        plant(state, weak, "/var/tmp/eicar.com", eicar())
+        plant(state, weak, "/opt/evil/dropper <b>\x1b[31m", PAYLOAD)
         yield state
+
+
+def plant(lab: fleet.LabState, host: str, path: str, data: bytes) -> None:
+    """Write a file on the host itself (never through its root on this machine, where an
+    absolute link would lead to this machine's files); name and bytes travel as base64."""
+    script = ("import base64, os, sys; p = base64.b64decode(sys.argv[1]).decode(); "
+              "os.makedirs(os.path.dirname(p), exist_ok=True); "
+              "open(p, 'wb').write(base64.b64decode(sys.argv[2]))")
+    name = base64.b64encode(path.encode()).decode()
+    body = base64.b64encode(data).decode()
+    done = ssh_ops(lab, host, f'sudo -n python3 -c "{script}" {name} {body}')
+    assert done.returncode == 0, done.stderr
 
 
 def hunt(lab: fleet.LabState, out: Path, *extra: str) -> Run:

@@ -12,11 +12,14 @@ import hashlib
 import http.server
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from labrun import Run, run_cli, running_lab, ssh_ops
 
+from assessor.errors import ConfigError
+from assessor.hunt.fetch import fetch_iocs
 from assessor.lab import fleet
 
 INTEL = Path(__file__).resolve().parents[1] / "data" / "intel"
@@ -25,6 +28,7 @@ CASES = {
     "ld-preload": "hunt.persist.ld-preload:/etc/ld.so.preload:1",
     "cron-reboot-download": "hunt.persist.cron:/var/spool/cron/crontabs/root:1",
     "cron-hidden-dir": "hunt.persist.cron:/etc/cron.d/sysupdate:1",
+    "at-job-download": "hunt.persist.cron:/var/spool/cron/atjobs/a000013fffffff:6",
     "elf-shm-unit": "hunt.persist.systemd:/etc/systemd/system/kworkerd.service:7",
     "systemd-user-unit":
         "hunt.persist.systemd:/root/.config/systemd/user/tracker-extract.service:2",
@@ -39,6 +43,7 @@ CASES = {
     "system-account-shell": "hunt.persist.accounts-shell:www-data",
     "modified-binary": "hunt.live.package-modified:/usr/bin/pinky",
     "elf-shm-deleted": "hunt.live.process-exe:pid ",
+    "named-process": "hunt.live.indicator-process:pid ",
     "hidden-process": "hunt.live.process-hidden:pid ",
     "hidden-process-mount": "hunt.live.process-hidden:/proc/",
     "c2-listener": "hunt.live.indicator-socket:tcp listen 127.0.0.66:4444",
@@ -81,6 +86,13 @@ def intel_server() -> Iterator[str]:
         server.server_close()
 
 
+def read_only_state(lab: fleet.LabState) -> dict[str, str]:
+    """Every host's dpkg status and /etc tree hashes, the hosts asked at once."""
+    with ThreadPoolExecutor(max_workers=len(lab.hosts)) as pool:
+        answers = pool.map(lambda h: (h.name, ssh_ops(lab, h.name, READ_ONLY).stdout), lab.hosts)
+        return dict(answers)
+
+
 def name_of(lab: fleet.LabState, flavour: str) -> str:
     return next(h.name for h in lab.hosts if h.flavour == flavour)
 
@@ -116,11 +128,12 @@ waivers:
     owner: web-team
     expires: {expires}
 """)
-    before = {h.name: ssh_ops(lab, h.name, READ_ONLY).stdout for h in lab.hosts}
+    before = read_only_state(lab)
     assert all(len(v.splitlines()) == 3 for v in before.values()), before
 
     proc = run_cli("hunt", "-i", str(lab.inventory), "--out", str(tmp_path / "out"),
                    "--iocs", str(INTEL / "compromised-bundle.json"),
+                   "--iocs", str(INTEL / "compromised-misp-event.json"),
                    "--iocs", f"{intel_server}/compromised.csv",
                    "--rules", str(rules), "--waivers", str(waivers))
     run = Run(proc.returncode, proc.stdout, proc.stderr, tmp_path / "out")
@@ -140,6 +153,8 @@ waivers:
     listener = next(f for c, f in found.items() if c.startswith(CASES["c2-listener"]))
     assert f"{intel_server}/compromised.csv" in str(listener["reason"])
     assert listener["refs"]["attack"] == "T1071"  # type: ignore[index]
+    named = next(f for c, f in found.items() if c.startswith(CASES["named-process"]))
+    assert "misp event 9a4e7c21-3b5d-4f60-8e1a-2c3d4e5f6a7b" in str(named["reason"]).lower()
     kernel = next(f for f in run.host(name_of(lab, "compromised"))["findings"]  # type: ignore[attr-defined]
                   if f["control_id"] == "hunt.live.kernel-module-unpackaged")
     assert kernel["status"] == "notapplicable"  # the lab's kernel is this machine's
@@ -147,5 +162,21 @@ waivers:
     for flavour in ("weak", "partial", "hardened"):
         assert not_passing(run, name_of(lab, flavour)) == {}, flavour
 
-    after = {h.name: ssh_ops(lab, h.name, READ_ONLY).stdout for h in lab.hosts}
+    after = read_only_state(lab)
     assert after == before
+
+
+
+def test_indicator_urls_are_fetched_with_bounds_or_refused(
+    intel_server: str, tmp_path: Path,
+) -> None:
+    """What --iocs URL does before any host is reached (fetch_iocs, not the CLI: a CLI
+    start costs more than the whole check)."""
+    fetched = fetch_iocs(f"{intel_server}/compromised.csv", tmp_path / "ok")
+    assert fetched.read_bytes() == (INTEL / "compromised.csv").read_bytes()
+    assert fetched.suffix == ".csv"
+    with pytest.raises(ConfigError, match=r"no-such-feed\.csv: indicators not fetched: HTTP 404"):
+        fetch_iocs(f"{intel_server}/no-such-feed.csv", tmp_path / "missing")
+    with pytest.raises(ConfigError, match="larger than 16 bytes"):
+        fetch_iocs(f"{intel_server}/compromised-bundle.json", tmp_path / "big", max_bytes=16)
+    assert not (tmp_path / "missing").exists() and not (tmp_path / "big").exists()

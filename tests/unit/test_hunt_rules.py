@@ -190,3 +190,10 @@ def test_bad_user_rules_name_file_and_line(tmp_path: Path, text: str, message: s
     (tmp_path / "a.yaml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_rules(tmp_path)
+
+
+def test_command_lines_in_findings_hide_password_like_values() -> None:
+    rule = next(r for r in RULES if r.id == "hunt.live.indicator-process")
+    findings = judge_rules([rule], rule.fixtures["fail"], context(rule))
+    assert "--pass=<redacted>" in findings[0].reason and "--pass=x" not in findings[0].reason
+    assert findings[0].refs["indicator_sources"] == ["fixture bundle indicator--1"]
