@@ -71,7 +71,7 @@ class Sinks:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[fleet.LabState, Path,
                                                                          Sinks, Taxii, str]]:
     work = tmp_path_factory.mktemp("watch-lab")
-    with postgres_cluster() as store_url, running_lab(LAB, 1, "weak",
+    with postgres_cluster() as store_url, running_lab(LAB, 1, "hardened",
                                                      work / "inventory.yml") as state:
         hook, mail, syslog = Webhook(SECRET), Mailbox(), Rsyslog(work / "rsyslog")
         taxii = Taxii(work / "taxii")
