@@ -6,6 +6,7 @@ own module, imported here so that `KINDS` is complete once `assessor.checks` is 
 
 import assessor.checks.audit  # audit rules, grub cmdline
 import assessor.checks.config  # config files, paths
+import assessor.checks.coverage  # monitoring and anti-malware coverage
 import assessor.checks.dotfiles  # users' dot files
 import assessor.checks.filesystem  # mounts and mount options
 import assessor.checks.firewall  # nftables, firewall utilities

@@ -3,6 +3,7 @@ host, heartbeats. Self-contained (no scripts, no fetches) and autoescaped: host 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,16 @@ def _age(first_seen: str, now: datetime) -> str:
     return f"{hours}h {rest // 60:02d}m"
 
 
+def coverage_of(store: Store, host: str) -> dict[str, object] | None:
+    """The host's last coverage verdicts: None when no cycle judged its coverage."""
+    text = store.get_meta(f"coverage:{host}")
+    if not text:
+        return None
+    verdicts = json.loads(text)
+    gaps = [{"id": v[0], "status": v[1], "observed": v[2]} for v in verdicts if v[1] != "pass"]
+    return {"total": len(verdicts), "gaps": gaps}
+
+
 def render_board(store: Store, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     hosts = []
@@ -29,7 +40,8 @@ def render_board(store: Store, now: datetime | None = None) -> str:
         last = store.last_host_cycle(name, before=2**62)
         hosts.append({"name": name, "up": bool(beats and beats[0]),
                       "score": last.score if last else None,
-                      "beats": "".join("●" if b else "○" for b in beats)})
+                      "beats": "".join("●" if b else "○" for b in beats),
+                      "coverage": coverage_of(store, name)})
     alerts = [{**a.as_dict(), "age": _age(a.first_seen, now)} for a in store.open_alerts()]
     cycles = store.cycles(1)
     return _env.get_template("watch.html.j2").render(

@@ -1,117 +1,248 @@
-"""`assessor watch --once` on a lab host, cycle by cycle, into a real HMAC-checking webhook:
-a control that starts failing is one alert, the next cycle is silent, the fix is one
-resolved notice."""
+"""`assessor watch --once` on one lab host, cycle by cycle, with a PostgreSQL store and four
+real sinks: an HMAC-checking webhook, aiosmtpd, and Debian's rsyslog over UDP and TLS (a CA
+made now with openssl). TAXII indicators come from medallion.
+
+  cycle 1  baseline: what the host is now opens what it must (old ClamAV signatures...)
+  change   a SUID file, a listening port, a failing control, EICAR written now, rsyslog
+           stopped (an agent the config names, and the forwarding to the collector), and
+           TAXII gains an indicator matching a file already on the host
+  cycle 2  exactly one alert per change in each sink
+  cycle 3  nothing changed: nothing new
+  fix      all undone, the signatures refreshed, and a patch upgrade from the lab's repo
+  cycle 4  exactly one resolved notice per change; the upgrade is no integrity alert
+  down     the host powered off: after heartbeat_misses cycles, one heartbeat alert
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import hmac
-import json
+import ipaddress
 import os
-import socket
+import re
 import subprocess
 import sys
-import threading
+import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from labrun import root_of, running_lab
+from labrun import running_lab, ssh_ops
+from receivers import Mailbox, Rsyslog, Taxii, Webhook, postgres_cluster, wait_for
 
 from assessor.lab import fleet
+from assessor.watch.alerts.model import alert_id
+from assessor.watch.store import open_store
 
 LAB = os.environ.get("ASSESSOR_WATCH_LAB", "wa")
 VENV_BIN = Path(sys.executable).parent
 SECRET = b"lab-hook-key"
+EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
+EICAR = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+FIXED = "1.0-1+deb12u1"
+PAYLOAD = f"watch payload {uuid.uuid4()}\n"
+# exposure opens in cycle 1 and resolves in 4; the cycles between need not judge it
+WITHOUT_EXPOSURE = ("assess", "drift", "coverage", "intel-pull", "hunt")
+SD = re.compile(r' id="([0-9a-f]{16})".* event="(\w+)"')
 
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[fleet.LabState, Path]]:
-    inventory = tmp_path_factory.mktemp("watch-lab") / "inventory.yml"
-    with running_lab(LAB, 1, "weak", inventory) as state:
-        yield state, inventory
+@dataclass
+class Sinks:
+    hook: Webhook
+    mail: Mailbox
+    syslog: Rsyslog
+
+    def events(self) -> dict[str, list[tuple[str, str]]]:
+        """Per sink the (event, alert id) pairs received, in order (rsyslog's file actions
+        run on their own queue: wait, bounded, for them to hold what the webhook holds)."""
+        wait_for(lambda: all(len(Rsyslog.lines(p)) >= len(self.hook.received)
+                             for p in (self.syslog.udp_file, self.syslog.tls_file)), 10)
+        found = {"webhook": [(m["event"], m["alert"]["id"]) for m in self.hook.received],
+                 "email": [(m["event"], m["alert"]["id"]) for m in self.mail.messages]}
+        for name, path in (("udp", self.syslog.udp_file), ("tls", self.syslog.tls_file)):
+            found[name] = [(m[2], m[1]) for m in map(SD.search, Rsyslog.lines(path)) if m]
+        return found
 
 
 @pytest.fixture(scope="module")
-def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            want = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-            ok = hmac.compare_digest(self.headers.get("X-Assessor-Signature", ""), want)
-            if ok:
-                received.append(json.loads(body))
-            self.send_response(204 if ok else 401)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}/hook", received
-    server.shutdown()
-    server.server_close()
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[fleet.LabState, Path,
+                                                                         Sinks, Taxii, str]]:
+    work = tmp_path_factory.mktemp("watch-lab")
+    with postgres_cluster() as store_url, running_lab(LAB, 1, "hardened",
+                                                     work / "inventory.yml") as state:
+        hook, mail, syslog = Webhook(SECRET), Mailbox(), Rsyslog(work / "rsyslog")
+        taxii = Taxii(work / "taxii")
+        try:
+            yield state, work, Sinks(hook, mail, syslog), taxii, store_url
+        finally:
+            for receiver in (hook, mail, syslog, taxii):
+                receiver.close()
 
 
-def cycle(inventory: Path, config: Path, out: Path) -> subprocess.CompletedProcess[str]:
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def sh(state: fleet.LabState, command: str) -> str:
+    done = ssh_ops(state, state.hosts[0].name, command, timeout=180)
+    assert done.returncode == 0, f"{command}: {done.stderr}"
+    return done.stdout
+
+
+def cycle(work: Path, *steps: str) -> None:
+    """One `watch --once`; `steps` narrows the config's (as an operator editing watch.yml
+    would), so the cycles that check one thing run only the steps that judge it."""
+    text = (work / "watch.yml").read_text().split("\nsteps:")[0]
+    (work / "watch.yml").write_text(text + (f"\nsteps: [{', '.join(steps)}]\n" if steps else ""))
     env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
-    return subprocess.run(
-        [str(VENV_BIN / "assessor"), "watch", "-i", str(inventory), "--config", str(config),
-         "--out", str(out), "--once", "--metrics-textfile", str(out / "watch.prom")],
+    done = subprocess.run(
+        [str(VENV_BIN / "assessor"), "watch", "-i", str(work / "inventory.yml"), "--config",
+         str(work / "watch.yml"), "--out", str(work / "out"), "--once", "--metrics-textfile",
+         str(work / "watch.prom")],
         capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    print(done.stdout.strip())  # the watch's own line: notifications, seconds
 
 
-def events_for(received: list[dict[str, Any]], subject: str) -> list[str]:
-    return [m["event"] for m in received if m["alert"]["subject"] == subject]
+def write_config(work: Path, state: fleet.LabState, sinks: Sinks, taxii: Taxii,
+                 store_url: str, collector: str) -> None:
+    (work / "hook.key").write_bytes(SECRET)
+    (work / "taxii.pw").write_text(taxii.PASSWORD)
+    (work / "watch.yml").write_text(f"""
+interval: 600
+heartbeat_misses: 2
+store: {store_url}
+drift:  # the defaults, and where the lab repository's upgrade changes content
+  paths: [/etc, /usr/bin, /usr/sbin, /usr/lib, /usr/share/doc/assessor-demo]
+advisories: [{EXAMPLE / 'cert-demo-bulletin.yaml'}]
+coverage:
+  collector: "{collector}:5514"
+  signature_max_age_hours: 2
+  agents:
+    - {{name: logs, package: rsyslog, unit: rsyslog.service, process: rsyslogd}}
+taxii:
+  api_root: {taxii.api_root}
+  collection: {taxii.COLLECTION}
+  user: {taxii.USER}
+  password_file: taxii.pw
+hunt: {{time_budget: 300}}
+sinks:
+  - {{type: webhook, url: "{sinks.hook.url}", secret_file: hook.key}}
+  - {{type: email, url: "{sinks.mail.url}", from: watch@lab.invalid, to: [soc@lab.invalid]}}
+  - {{type: syslog, url: "udp://127.0.0.1:{sinks.syslog.udp_port}"}}
+  - {{type: syslog, url: "tls://127.0.0.1:{sinks.syslog.tls_port}",
+      ca_file: "{sinks.syslog.ca}"}}
+""")
 
 
-def test_failing_control_alerts_once_and_resolves_once(
-    lab: tuple[fleet.LabState, Path], hook: tuple[str, list[dict[str, Any]]], tmp_path: Path
+def new_since(events: dict[str, list[tuple[str, str]]], mark: dict[str, int],
+              ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Per sink the events since `mark` about the alerts `ids`."""
+    return {sink: sorted(e for e in got[mark[sink]:] if e[1] in ids)
+            for sink, got in events.items()}
+
+
+def test_watch_scenarios_reach_every_sink_once(
+    world: tuple[fleet.LabState, Path, Sinks, Taxii, str],
 ) -> None:
-    state, inventory = lab
-    url, received = hook
+    state, work, sinks, taxii, store_url = world
     host = state.hosts[0].name
-    (tmp_path / "hook.key").write_bytes(SECRET)
-    config = tmp_path / "watch.yml"
-    config.write_text(f"interval: 600\nsinks:\n  - type: webhook\n    url: {url}\n"
-                      "    secret_file: hook.key\n    min_severity: low\n")
-    passwd = root_of(state, host) / "etc" / "passwd"
-    out = tmp_path / "out"
+    collector = str(next(ipaddress.ip_network(state.subnet, strict=False).hosts()))
+    write_config(work, state, sinks, taxii, store_url, collector)
+    fleet.serve_demo_repo(LAB, say=lambda _: None)  # assessor-demo 1.0-1, vulnerable
+    sh(state, f"""sudo sh -euc '
+printf "%s\\n" \
+  "action(type=\\"omfwd\\" target=\\"{collector}\\" port=\\"5514\\" protocol=\\"udp\\")" \
+  > /etc/rsyslog.d/90-forward.conf
+systemctl restart rsyslog
+head -c 4096 /dev/zero > /var/lib/clamav/daily.cld
+touch -d "3 hours ago" /var/lib/clamav/daily.cld
+mkdir -p /opt/wa && echo {b64(PAYLOAD)} | base64 -d > /opt/wa/payload.bin'""")
 
-    # the first cycle runs as the freshly booted host settles: what it finds is the baseline
-    first = cycle(inventory, config, out)
-    assert first.returncode == 0, first.stderr
-    settled = cycle(inventory, config, out)
-    assert settled.returncode == 0, settled.stderr
-    assert events_for(received, "files.passwd") == []
-    baseline = len(received)
+    def aid(kind: str, subject: str) -> str:
+        return alert_id(host, kind, subject)
 
-    passwd.chmod(0o664)  # group-writable: too loose for files.passwd, not world-writable
+    changes = {
+        aid("drift.suid", "/usr/local/bin/wa-suid"),
+        aid("drift.ports", "tcp 0.0.0.0:4444"),
+        aid("control", "files.passwd"),
+        aid("hunt", "hunt.ioc:/tmp/eicar.com"),
+        aid("coverage", "coverage.agent-logs"),
+        aid("coverage", "coverage.log-forwarding"),
+        aid("hunt", "hunt.ioc:/opt/wa/payload.bin"),
+    }
+    signatures = aid("coverage", "coverage.clamav-signatures")
+
+    cycle(work)  # 1: the baseline
+    first = sinks.events()
+    assert {sink: sorted(e for e in got if e[1] in changes | {signatures})
+            for sink, got in first.items()} == {
+        s: [("open", signatures)] for s in ("webhook", "email", "udp", "tls")}
+    mark = {sink: len(got) for sink, got in first.items()}
+
+    sh(state, f"""sudo sh -euc '
+install -m 4755 /bin/true /usr/local/bin/wa-suid
+systemd-run --unit wa-listen python3 -c "import socket, time
+s = socket.socket(); s.bind((\\"0.0.0.0\\", 4444)); s.listen(); time.sleep(3600)"
+chmod 0664 /etc/passwd
+echo {b64(EICAR)} | base64 -d > /tmp/eicar.com
+systemctl stop syslog.socket rsyslog.service'""")
+    taxii.add_sha256(hashlib.sha256(PAYLOAD.encode()).hexdigest(), 1)
+
+    cycle(work, *WITHOUT_EXPOSURE)  # 2: each change is one alert in each sink
+    second = sinks.events()
+    assert new_since(second, mark, changes) == {
+        s: sorted(("open", i) for i in changes) for s in ("webhook", "email", "udp", "tls")}
+    mark = {sink: len(got) for sink, got in second.items()}
+
+    cycle(work, *WITHOUT_EXPOSURE)  # 3: nothing changed, nothing sent about it
+    assert new_since(sinks.events(), mark, changes | {signatures}) == {
+        s: [] for s in ("webhook", "email", "udp", "tls")}
+
+    sh(state, f"""sudo sh -euc '
+rm -f /usr/local/bin/wa-suid /tmp/eicar.com /opt/wa/payload.bin
+systemctl stop wa-listen
+chmod 0644 /etc/passwd
+systemctl start syslog.socket rsyslog.service
+touch /var/lib/clamav/daily.cld
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold \
+  assessor-demo={FIXED} libassessor-demo1={FIXED} >/dev/null'""")
+
+    cycle(work)  # 4: one resolved notice each; the upgrade vouched for by dpkg
+    fourth = sinks.events()
+    assert new_since(fourth, mark, changes | {signatures}) == {
+        s: sorted(("resolved", i) for i in changes | {signatures})
+        for s in ("webhook", "email", "udp", "tls")}
+    kinds = {m["alert"]["kind"] for m in sinks.hook.received}
+    assert "integrity" not in kinds, [m["alert"] for m in sinks.hook.received
+                                      if m["alert"]["kind"] == "integrity"]
+    assert {"drift.suid", "drift.ports", "control", "hunt", "coverage", "exposure"} <= kinds
+    store = open_store(store_url)
     try:
-        second = cycle(inventory, config, out)
-        assert second.returncode == 0, second.stderr
-        assert events_for(received, "files.passwd") == ["open"]
-        new = [(m["event"], m["alert"]["subject"]) for m in received[baseline:]]
-        assert new == [("open", "files.passwd")]  # nothing else changed, nothing else sent
-
-        third = cycle(inventory, config, out)
-        assert third.returncode == 0, third.stderr
-        assert len(received) == baseline + 1  # still failing: deduplicated, silent
+        vouched = [d for d in store.drift(host, 500) if d["kind"] == "integrity-package"]
+        assert [d["subject"] for d in vouched] == ["/usr/share/doc/assessor-demo/VERSION"]
+        assert vouched[0]["detail"].startswith(
+            f"changed by package assessor-demo upgrade (now {FIXED})")
+        exposure = [a for a in store.alerts() if a.kind == "exposure"]
+        assert exposure and all(a.state == "resolved" for a in exposure)
     finally:
-        passwd.chmod(0o644)
-    fourth = cycle(inventory, config, out)
-    assert fourth.returncode == 0, fourth.stderr
-    assert events_for(received, "files.passwd") == ["open", "resolved"]
-    assert received[-1]["alert"]["host"] == host and len(received) == baseline + 2
-    prom = (out / "watch.prom").read_text()
-    assert "assessor_watch_hosts_up 1\n" in prom
+        store.close()
+    board = (work / "out" / "watch" / "index.html").read_text()
+    assert "coverage.clamav-daemon (fail)" in board  # the lab has no clamd: a gap shown
+    mark = {sink: len(got) for sink, got in fourth.items()}
+
+    subprocess.run(["ssh", "-i", state.key, "-o", f"UserKnownHostsFile={state.known_hosts}",
+                    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                    f"ops@{state.hosts[0].address}", "sudo systemctl poweroff"],
+                   capture_output=True, timeout=60, check=False)
+    beat = aid("heartbeat", "missed")
+    cycle(work, "drift")  # 5: one miss (the watch play alone is the heartbeat)
+    assert new_since(sinks.events(), mark, {beat}) == {
+        s: [] for s in ("webhook", "email", "udp", "tls")}
+    cycle(work, "drift")  # 6: two misses in a row: the heartbeat alert
+    assert new_since(sinks.events(), mark, {beat}) == {
+        s: [("open", beat)] for s in ("webhook", "email", "udp", "tls")}
+    assert "assessor_watch_hosts_up 0\n" in (work / "watch.prom").read_text()

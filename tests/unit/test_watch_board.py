@@ -3,6 +3,7 @@ open alerts with age, drift per host, heartbeats; hostile host data stays text."
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -59,12 +60,18 @@ def test_board_shows_fleet_alerts_drift_and_escapes(browser: webdriver.Chrome,
                                         EVIL)], datetime(2026, 12, 1, 10, tzinfo=UTC), 3600,
                          lambda a: True)
     store.save_alerts(saved)
+    store.set_meta("coverage:web1", json.dumps([["coverage.auditd", "pass", "auditd 1"],
+                                                ["coverage.clamav-daemon", "fail", EVIL]]))
     page = write_board(tmp_path / "out", store)
     store.close()
     browser.get(page.as_uri())
     assert browser.title == "assessor watch: status board"
     fleet = browser.find_element(By.ID, "fleet").text
     assert "web1" in fleet and "db1" in fleet and "○○" in fleet and "●●" in fleet
+    coverage = [c.text for c in browser.find_elements(By.CLASS_NAME, "coverage")]
+    assert "not judged" in coverage  # db1: no cycle judged its coverage
+    assert any("1 gap(s)" in c and "coverage.clamav-daemon (fail)" in c and EVIL in c
+               for c in coverage)
     alerts = browser.find_element(By.ID, "alerts").text
     assert "files.passwd" in alerts and EVIL in alerts  # shown as text, never run
     assert "h " in alerts  # the age column

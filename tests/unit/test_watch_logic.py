@@ -105,7 +105,7 @@ def test_config_with_only_sinks_uses_defaults(tmp_path: Path) -> None:
                     "  - {type: email, url: 'smtp://127.0.0.1:8025', from: w@x.org,"
                     " to: [s@x.org]}\n")
     config = load_config(path)
-    assert config.steps == ("assess",) and config.store == str(tmp_path / "watch.db")
+    assert config.steps == ("assess", "drift") and config.store == str(tmp_path / "watch.db")
     assert [s.name.split(":")[0] for s in config.sinks] == ["syslog", "webhook", "email"]
 
 

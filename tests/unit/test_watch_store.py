@@ -2,55 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from receivers import PG_BIN, postgres_cluster
 
 from assessor.results import Finding, HostResult, Severity, Status
 from assessor.watch.alerts.model import Condition, reconcile
 from assessor.watch.store import Store, open_store
 from assessor.watch.store.migrations import MIGRATIONS
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """initdb + pg_ctl on 127.0.0.1 and a random port, as `postgres` (initdb refuses root)."""
+    """A throw-away cluster on 127.0.0.1 (tests/integration/receivers.py, which the lab
+    scenario uses too)."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip("Debian's postgresql package is not installed")
-    root = Path(tempfile.mkdtemp(prefix="watch-pg-"))
-    data, port = root / "data", free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(root, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    run = lambda *cmd: subprocess.run(  # noqa: E731
-        [*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120)
-    run(str(PG_BIN / "initdb"), "-D", str(data), "-U", "watch", "--auth=trust", "-E", "UTF8")
-    run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
-        "-o", f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off", "start")
-    try:
-        run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "watch", "watch")
-        yield f"postgresql://watch@127.0.0.1:{port}/watch"
-    finally:
-        run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_cluster() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -49,6 +49,7 @@ from ansible.module_utils.assessor_probe_conf import (
     probe_modules,
     probe_sysctl_files,
 )
+from ansible.module_utils.assessor_probe_coverage import probe_coverage
 from ansible.module_utils.assessor_probe_io import COMMAND_TIMEOUT, read_text
 from ansible.module_utils.assessor_probe_mounts import probe_mounts
 from ansible.module_utils.assessor_probe_nft import (
@@ -310,6 +311,7 @@ PROBES = {
     "nft_config": probe_nft_config,
     "root_env": probe_root_env,
     "walk": probe_walk,
+    "coverage": probe_coverage,
 }
 
 
