@@ -26,6 +26,7 @@ from assessor.commands import (
     exposure,
     harden,
     hunt,
+    incident,
     intel,
     keys,
     lab,
@@ -51,6 +52,7 @@ COMMANDS = {
     "hunt": hunt,
     "evidence": evidence,
     "keys": keys,
+    "incident": incident,
 }
 
 
