@@ -9,24 +9,14 @@ Exit codes as assess: 1 a finding failed, 3 a host could not be hunted, 2 bad in
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from assessor import __version__
 from assessor.commands.options import add_forks, print_report_path
-from assessor.hunt import DEFAULT_PATHS, hunt_result, sweep_vars, tables_for
-from assessor.intel import HuntTables, load_intel
-from assessor.inventory import InventoryHost, load_inventory
-from assessor.reports import write_all
-from assessor.reports.terminal import progress
-from assessor.results import HostResult, RunResult, Severity
-from assessor.rundir import ANSIBLE, new_run_dir, now
-from assessor.runner import HostOutcome, run_playbook
-from assessor.tools import playbook
-from assessor.waivers import apply_waivers, load_waivers
+from assessor.pipeline.hunt import HuntOptions, run_hunt
+from assessor.results import Severity
 
 
 def add_parser(commands: Any) -> None:
@@ -51,59 +41,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    intake = load_intel(args.iocs) if args.iocs else None
-    tables = tables_for(intake.indicators if intake else ())
-    waivers = load_waivers(args.waivers) if args.waivers else []
-    hosts = load_inventory(args.inventory, args.limit)
-    run_dir = new_run_dir(args.out)
-    started = now()
-    extravars = {
-        **sweep_vars(tables, [*DEFAULT_PATHS, *args.paths]),
-        "assessor_hunt_max_size": args.max_size << 20,
-        "assessor_hunt_time_budget": args.time_budget,
-    }
-    outcomes = sweep_hosts(hosts, args.inventory, run_dir / ANSIBLE, extravars, console,
-                           args.forks)
-    today = dt.date.today()
-    results = [
-        apply_waivers(host_result(h, outcomes.get(h.name), tables), h.groups, waivers, today)
-        for h in hosts
-    ]
-    result = RunResult(
-        run_id=run_dir.name, started=started, finished=now(), tool_version=__version__,
-        catalogue_version="hunt: " + (", ".join(intake.sources) if intake else "builtin"),
-        profile="hunt", inventory=str(args.inventory), hosts=results,
-        waivers=str(args.waivers or ""),
+    options = HuntOptions(
+        inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
+        iocs=tuple(args.iocs), paths=tuple(args.paths), max_size_mib=args.max_size,
+        time_budget=args.time_budget, waivers=args.waivers,
     )
-    write_all(result, run_dir)
+    run_dir, result = run_hunt(None, options, console)
     print_report_path(console, run_dir, "results.json, junit.xml, hosts/<host>/junit.xml")
     return result.exit_code(Severity.INFO)
-
-
-def sweep_hosts(
-    hosts: list[InventoryHost], inventory: Path, work_dir: Path, extravars: dict[str, Any],
-    console: Console, forks: int,
-) -> dict[str, HostOutcome]:
-    outcomes: dict[str, HostOutcome] = {}
-    with progress(console) as bar:
-        task = bar.add_task("hunting", total=len(hosts), failures="")
-
-        def on_host(name: str, outcome: HostOutcome) -> None:
-            if "sweep" in outcome.result or not outcome.ok:
-                outcomes[name] = outcome
-                bar.update(task, completed=len(outcomes))
-
-        run_playbook(playbook("hunt.yml"), inventory, work_dir, extravars=extravars,
-                     limit=",".join(h.name for h in hosts), forks=forks, on_host=on_host)
-    return outcomes
-
-
-def host_result(host: InventoryHost, outcome: HostOutcome | None, tables: HuntTables) -> HostResult:
-    if outcome is None:
-        return hunt_result(host.name, host.address, None, tables, "no result from Ansible")
-    if not outcome.ok:
-        kind = "unreachable" if outcome.unreachable else "failed"
-        return hunt_result(host.name, host.address, None, tables, f"{kind}: {outcome.message}")
-    sweep = outcome.result.get("sweep")
-    return hunt_result(host.name, host.address, sweep if isinstance(sweep, dict) else None,
-                       tables)
