@@ -32,6 +32,7 @@ from assessor.commands import (
     lab,
     patch,
     report,
+    restore,
     rollback,
     watch,
 )
@@ -53,6 +54,7 @@ COMMANDS = {
     "evidence": evidence,
     "keys": keys,
     "incident": incident,
+    "restore": restore,
 }
 
 

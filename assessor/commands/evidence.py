@@ -123,8 +123,9 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
         evidence = gathered[host.name]
         if not evidence.tiers and not evidence.errors:
             evidence.errors = {t: "no result from Ansible" for t in TIERS}
+        planned = [a.id for a in artifacts] + (["flagged"] if flagged.get(host.name) else [])
         root = write_bundle(args.out, args.case, evidence, started=started, finished=now(),
-                            artifact_set=args.artifacts, key_dir=key_dir)
+                            artifact_set=args.artifacts, key_dir=key_dir, planned=planned)
         state = "complete" if not evidence.errors else "INCOMPLETE: " + "; ".join(
             f"{t}: {why}" for t, why in evidence.errors.items())
         console.print(printable(f"{host.name}: {root} ({state})"), markup=False)

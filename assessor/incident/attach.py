@@ -174,8 +174,10 @@ def evidence_run(path: Path) -> Attachment:
         finished=text(data.get("finished")), files=len(items(data.get("files"))),
         missing=missing,
     )
-    state = "complete" if bundle.complete else "INCOMPLETE (" + (
-        ", ".join(missing) or "problems recorded") + ")"
+    cut = [str(a) for a in data.get("not_collected") or [] if isinstance(a, str)]
+    state = "complete" if bundle.complete else "INCOMPLETE (" + "; ".join(
+        [f"tiers missing: {', '.join(missing)}"] * bool(missing)
+        + [f"not collected: {', '.join(cut)}"] * bool(cut) or ["problems recorded"]) + ")"
     event = Event(bundle.finished, host, "collected",
                   f"evidence bundle {state}, {bundle.files} files, MANIFEST.sha256 "
                   f"{bundle.manifest_sha256}", bundle.collected_by or operator(),

@@ -70,9 +70,10 @@ def test_a_host_gone_part_way_leaves_a_bundle_that_says_so(tmp_path: Path, keys:
     host = HostEvidence("h1", "a", tiers={"volatile": tier("volatile")},
                         errors={"system": "unreachable: ssh", "logs": "unreachable: ssh"})
     root = write_bundle(tmp_path, "C", host, started="t", finished="t", artifact_set="triage",
-                        key_dir=keys)
+                        key_dir=keys, planned=["volatile-a", "accounts", "journal"])
     record = json.loads((root / "collection.json").read_text())
     assert record["tiers_missing"] == {"system": "unreachable: ssh", "logs": "unreachable: ssh"}
+    assert record["not_collected"] == ["accounts", "journal"] and not record["complete"]
     assert verify_bundle(root, keys / "evidence.pub") == []
 
 
