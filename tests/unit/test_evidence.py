@@ -14,6 +14,9 @@ from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS, by_tier, load_artifacts
 from assessor.evidence.bundle import HostEvidence, write_bundle
 from assessor.evidence.hunt_input import flagged_paths
+from assessor.hunt import hunt_result, tables_for
+from assessor.reports import write_all
+from assessor.results import RunResult
 from assessor.evidence.signing import init_keys
 from assessor.evidence.verify import verify_bundle
 
@@ -111,3 +114,14 @@ def test_hunt_results_are_read_defensively(tmp_path: Path) -> None:
     (tmp_path / "results.json").write_text("{")
     with pytest.raises(ConfigError, match=r"results\.json"):
         flagged_paths(tmp_path)
+
+
+def test_flagged_paths_from_what_assessor_hunt_writes(tmp_path: Path) -> None:
+    eicar = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+    hit = {"path": "/tmp/.x/eicar", "sha256": eicar, "matched": {"hash": [eicar]}}
+    host = hunt_result("h1", "a", {"hits": [hit], "paths": ["/tmp"], "stats": {}},
+                       tables_for([]))
+    write_all(RunResult(run_id="r", started="t", finished="t", tool_version="v",
+                        catalogue_version="c", profile="hunt", inventory="i", hosts=[host]),
+              tmp_path, skip=("html", "junit"))
+    assert flagged_paths(tmp_path) == {"h1": ["/tmp/.x/eicar"]}
