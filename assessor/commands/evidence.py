@@ -92,6 +92,11 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
     flagged = flagged_paths(args.from_hunt) if args.from_hunt else {}
     gathered = {h.name: HostEvidence(h.name, h.address) for h in hosts}
     started = now()
+    tiers = by_tier(artifacts)
+
+    def planned_tiers(host: str) -> list[str]:
+        """The tiers this host's run has artifacts for: only those can go missing."""
+        return [t for t in TIERS if tiers[t] or (t == "files" and flagged.get(host))]
 
     def on_host(name: str, outcome: HostOutcome) -> None:
         host = gathered.get(name)
@@ -103,12 +108,12 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
             return
         if not outcome.ok:
             kind = "unreachable" if outcome.unreachable else "failed"
-            for name_ in TIERS:
+            for name_ in planned_tiers(name):
                 if name_ not in host.tiers and name_ not in host.errors:
                     host.errors[name_] = f"{kind}: {outcome.message}"
 
     extravars = {
-        "assessor_evidence_tiers": by_tier(artifacts),
+        "assessor_evidence_tiers": tiers,
         "assessor_evidence_flagged": {h: [flagged_artifact(p).module_args()]
                                       for h, p in flagged.items() if p},
         "assessor_evidence_budget": TIER_BUDGET,
@@ -122,7 +127,7 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
     for host in hosts:
         evidence = gathered[host.name]
         if not evidence.tiers and not evidence.errors:
-            evidence.errors = {t: "no result from Ansible" for t in TIERS}
+            evidence.errors = {t: "no result from Ansible" for t in planned_tiers(host.name)}
         planned = [a.id for a in artifacts] + (["flagged"] if flagged.get(host.name) else [])
         root = write_bundle(args.out, args.case, evidence, started=started, finished=now(),
                             artifact_set=args.artifacts, key_dir=key_dir, planned=planned)

@@ -54,8 +54,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.print(printable(f"{host['name']}: {host['verdict']}"), markup=False)
         console.print(printable(f"  before {host['before']}  after {host['after']}"),
                       markup=False)
-    console.print(f"restore took {record['duration_s']} s; record {run_dir}/restore.json, "
-                  f"attached to case {args.case}", markup=False)
+    steps = ", ".join(f"{k} {v} s" for k, v in record["step_seconds"].items())
+    console.print(f"restore took {record['duration_s']} s ({steps}); record "
+                  f"{run_dir}/restore.json, attached to case {args.case}", markup=False)
     if record["check"]:
         return 0
     return 0 if all(h["restored"] for h in record["hosts"]) else 1

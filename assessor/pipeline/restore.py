@@ -162,6 +162,23 @@ def score_of(run_dir: Path, step: str, host: str) -> float | None:
     return None
 
 
+class Clock:
+    """Seconds per step, measured, for restore.json and the README's time to restore."""
+
+    def __init__(self) -> None:
+        self.start = self.mark = time.monotonic()
+        self.steps: dict[str, float] = {}
+
+    def lap(self, step: str) -> None:
+        now_ = time.monotonic()
+        self.steps[step] = round(now_ - self.mark, 1)
+        self.mark = now_
+
+    @property
+    def total(self) -> float:
+        return round(time.monotonic() - self.start, 1)
+
+
 def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], Path]:
     """Every step in order; returns restore.json's record and the run directory."""
     load_case(options.cases, options.case)  # the case must exist before anything runs
@@ -169,16 +186,15 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
     if not hosts:
         raise ConfigError(f"{options.inventory}: no host matches --limit {options.limit}")
     run_dir = new_run_dir(options.out)
-    started, clock = now(), time.monotonic()
+    started, clock = now(), Clock()
     indicators = case_indicators(options)
-    hunting = HuntOptions(inventory=options.inventory, out=run_dir / HUNT_BEFORE,
-                          limit=options.limit, forks=options.forks, iocs=options.iocs,
-                          indicators=indicators)
     console.print(f"restore {run_dir.name}: reading integrity and hunting on {len(hosts)} "
                   f"host(s) with {len(indicators)} indicator(s) from case {options.case}…",
                   markup=False)
     verified = integrity(options, hosts, run_dir / "ansible-verify")
-    hunt_dir, hunted = run_hunt(hosts, hunting, quiet())
+    clock.lap("integrity before")
+    hunt_dir, hunted = hunt(options, hosts, indicators, run_dir / HUNT_BEFORE)
+    clock.lap("hunt before")
     plans = make_plans(hosts, verified, hunted)
     reachable = [h for h, p in zip(hosts, plans, strict=True) if not p.error]
     steps: dict[str, str] = {"hunt_before": str(hunt_dir)}
@@ -190,29 +206,36 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
                          {p.name: p.reinstall for p in plans if p.reinstall})
         reinstalled = {name: found(o) | ({"error": o.message} if not o.ok else {})
                        for name, o in done.items()}
+        clock.lap("reinstall")
     quarantined = remove_persistence(hunted, plans, options, run_dir, console)
+    clock.lap("quarantine")
     harden_dir: Path | None = None
     if reachable:
-        console.print("hardening (assess, apply, assess again)…", markup=False)
+        console.print("hardening (assess, apply, assess again)…" if not options.check else
+                      "previewing the hardening (assess, check mode)…", markup=False)
         _, harden_dir = harden(HardenOptions(
             inventory=options.inventory, out=run_dir / HARDEN, limit=options.limit,
             forks=options.forks, profile=options.profile, tailoring=options.tailoring,
             check=options.check), quiet())
         steps["harden"] = str(harden_dir)
+        clock.lap("harden")
     if reachable and options.advisories:
         console.print("patching what the advisories need…", markup=False)
         patch(PatchOptions(inventory=options.inventory, out=run_dir / PATCH,
                            limit=options.limit, forks=options.forks,
                            advisories=list(options.advisories), check=options.check), quiet())
         steps["patch"] = str(run_dir / PATCH)
+        clock.lap("patch")
 
-    console.print("verifying again: integrity and the hunt…", markup=False)
-    after = integrity(options, hosts, run_dir / "ansible-verify-after")
-    hunt_after_dir, hunted_after = run_hunt(hosts, HuntOptions(
-        inventory=options.inventory, out=run_dir / HUNT_AFTER, limit=options.limit,
-        forks=options.forks, iocs=options.iocs, indicators=indicators), quiet())
-    steps["hunt_after"] = str(hunt_after_dir)
-    after_plans = make_plans(hosts, after, hunted_after)
+    after_plans = plans  # a preview changed nothing: what was found is still there
+    if not options.check:
+        console.print("verifying again: integrity and the hunt…", markup=False)
+        after = integrity(options, hosts, run_dir / "ansible-verify-after")
+        clock.lap("integrity after")
+        hunt_after_dir, hunted_after = hunt(options, hosts, indicators, run_dir / HUNT_AFTER)
+        clock.lap("hunt after")
+        steps["hunt_after"] = str(hunt_after_dir)
+        after_plans = make_plans(hosts, after, hunted_after)
     record_hosts = [
         host_record(p, a, reinstalled.get(p.name, {}), quarantined.get(p.name, []),
                     harden_dir, options.check)
@@ -221,14 +244,22 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
     result = {
         "run_id": run_dir.name, "case": options.case, "check": options.check,
         "operator": operator(), "started": started, "finished": now(),
-        "duration_s": round(time.monotonic() - clock, 1), "inventory": str(options.inventory),
-        "profile": options.profile or "", "advisories": [str(a) for a in options.advisories],
+        "duration_s": clock.total, "step_seconds": clock.steps,
+        "inventory": str(options.inventory), "profile": options.profile or "",
+        "advisories": [str(a) for a in options.advisories],
         "quarantine": "assessor.pipeline.quarantine" if quarantiner() else "not installed",
         "steps": steps, "hosts": record_hosts,
     }
     write_text(run_dir / RESTORE, json.dumps(result, indent=1, sort_keys=True) + "\n")
     attach(options.cases, options.case, read_runs(run_dir))
     return result, run_dir
+
+
+def hunt(options: RestoreOptions, hosts: list[InventoryHost],
+         indicators: tuple[Indicator, ...], out: Path) -> tuple[Path, RunResult]:
+    return run_hunt(hosts, HuntOptions(inventory=options.inventory, out=out,
+                                       limit=options.limit, forks=options.forks,
+                                       iocs=options.iocs, indicators=indicators), quiet())
 
 
 def show_plan(plans: list[HostPlan], options: RestoreOptions, console: Console) -> None:

@@ -14,11 +14,11 @@ from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS, by_tier, load_artifacts
 from assessor.evidence.bundle import HostEvidence, write_bundle
 from assessor.evidence.hunt_input import flagged_paths
+from assessor.evidence.signing import init_keys
+from assessor.evidence.verify import verify_bundle
 from assessor.hunt import hunt_result, tables_for
 from assessor.reports import write_all
 from assessor.results import RunResult
-from assessor.evidence.signing import init_keys
-from assessor.evidence.verify import verify_bundle
 
 
 def blob(name: str, data: bytes) -> dict[str, object]:
