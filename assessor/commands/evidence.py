@@ -18,6 +18,7 @@ from rich.console import Console
 from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS, by_tier, flagged_artifact, load_artifacts
 from assessor.evidence.bundle import HostEvidence, write_bundle
+from assessor.evidence.encrypt import check_recipient, encrypt_bundle
 from assessor.evidence.hunt_input import flagged_paths
 from assessor.evidence.signing import PUBLIC, default_key_dir
 from assessor.evidence.verify import bundle_dirs, verify_bundle
@@ -54,6 +55,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--pubkey", type=Path, default=None,
                         help="public key for verify (default <keys>/evidence.pub)")
     parser.add_argument("--forks", type=int, default=10, help="hosts in parallel")
+    parser.add_argument("--encrypt-to", action="append", default=[], metavar="AGE_PUBKEY",
+                        help="also write <host>.tar.age, the bundle encrypted to this age "
+                        "recipient (repeatable; decrypt with `age -d -i KEY`)")
 
 
 def now() -> str:
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return verify(Path(args.action[1]), args.pubkey or key_dir / PUBLIC, console)
     if not args.inventory or not args.case:
         raise ConfigError("assessor evidence needs -i INVENTORY and --case ID")
+    for recipient in args.encrypt_to:
+        check_recipient(recipient)  # refused before anything is collected
     return collect(args, key_dir, console)
 
 
@@ -134,5 +140,9 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
         state = "complete" if not evidence.errors else "INCOMPLETE: " + "; ".join(
             f"{t}: {why}" for t, why in evidence.errors.items())
         console.print(printable(f"{host.name}: {root} ({state})"), markup=False)
+        if args.encrypt_to:
+            sealed = encrypt_bundle(root, args.encrypt_to)
+            console.print(printable(f"{host.name}: encrypted to {len(args.encrypt_to)} "
+                                    f"recipient(s): {sealed}"), markup=False)
         code = max(code, 3 if evidence.errors else 0)
     return code

@@ -35,6 +35,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--check", action="store_true", help="show the plan, change nothing")
     parser.add_argument("--profile", help="hardening profile to re-apply (default server-l1)")
     parser.add_argument("--tailoring", type=Path, help="tailoring YAML adapting the profile")
+    parser.add_argument("--controls", help="re-apply only these control ids (comma-separated)")
     parser.add_argument("--advisories", type=Path, action="append", default=[],
                         metavar="PATH", help="advisories to patch for (repeatable)")
     parser.add_argument("--iocs", type=Path, action="append", default=[], metavar="PATH",
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     options = RestoreOptions(
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
         case=args.case, cases=args.cases, check=args.check, profile=args.profile,
-        tailoring=args.tailoring, advisories=tuple(args.advisories), iocs=tuple(args.iocs),
+        tailoring=args.tailoring, controls=args.controls, advisories=tuple(args.advisories),
+        iocs=tuple(args.iocs),
     )
     record, run_dir = restore(options, console)
     for host in record["hosts"]:

