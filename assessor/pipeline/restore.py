@@ -66,6 +66,7 @@ class HostPlan:
     reinstall: dict[str, str] = field(default_factory=dict)
     tampered: list[str] = field(default_factory=list)
     unowned: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)  # pkg=version no repository offers
     persistence: list[str] = field(default_factory=list)
     error: str = ""
 
@@ -145,6 +146,7 @@ def make_plans(hosts: list[InventoryHost], verified: dict[str, HostOutcome],
         plan.reinstall = {str(k): str(v) for k, v in (state.get("packages") or {}).items()}
         plan.tampered = sorted({str(f.get("path")) for f in state.get("failing") or []})
         plan.unowned = sorted(str(p) for p in state.get("unowned") or [])
+        plan.unavailable = sorted(str(p) for p in state.get("unavailable") or [])
         hunt = hunt_of.get(host.name)
         if hunt is not None and hunt.error:
             plan.error = plan.error or f"hunt: {hunt.error}"
@@ -202,7 +204,11 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
     show_plan(plans, options, console)
 
     reinstalled: dict[str, dict[str, Any]] = {}
-    if reachable and any(p.reinstall for p in plans):
+    if options.check:  # the plan says it all: verify already asked the repositories
+        reinstalled = {p.name: {"reinstalled": [f"{k}={v}" for k, v in p.reinstall.items()
+                                                if f"{k}={v}" not in p.unavailable],
+                                "unavailable": p.unavailable} for p in plans}
+    elif reachable and any(p.reinstall for p in plans):
         done = integrity(options, reachable, run_dir / "ansible-reinstall", "reinstall",
                          {p.name: p.reinstall for p in plans if p.reinstall})
         reinstalled = {name: found(o) | ({"error": o.message} if not o.ok else {})
@@ -277,6 +283,10 @@ def show_plan(plans: list[HostPlan], options: RestoreOptions, console: Console) 
                       f"{options.profile or 'server-l1'}"
                       + (f" and patch for {len(options.advisories)} advisory file(s)"
                          if options.advisories else ""), markup=False)
+        if plan.unavailable:
+            console.print(f"{plan.name}: no repository offers {', '.join(plan.unavailable)} "
+                          "at the installed version: those files stay as they are",
+                          markup=False)
         if plan.unowned:
             console.print(f"{plan.name}: {len(plan.unowned)} failing file(s) no package owns: "
                           f"{', '.join(plan.unowned[:5])}", markup=False)

@@ -6,8 +6,8 @@ missing), the owning package and its installed version; configuration files (mar
 are listed apart, never reinstalled: hardening changes them on purpose. `reinstall` runs
 `apt-get install --reinstall PKG=INSTALLED_VERSION` for the packages given, only those a
 configured repository still offers at that exact version (checked with `apt-cache show`),
-keeping changed configuration files (--force-confold), then verifies again. Check mode
-reports what would be reinstalled and changes nothing. Commands are argv lists, never a
+keeping changed configuration files (--force-confold); the caller verifies again. Check
+mode reports what would be reinstalled and changes nothing. Commands are argv lists, never a
 shell; every command is bounded in time. Standard library only, Python 3.9-compatible.
 """
 
@@ -19,7 +19,7 @@ short_description: Verify packages against dpkg's md5sums and reinstall tampered
 description:
 - Run C(dpkg --verify), map each failing file to its package and installed version, and
   with I(action=reinstall) reinstall those packages at their installed version from the
-  host's repositories, then verify again. Supports check mode (nothing changes).
+  host's repositories. Supports check mode (nothing changes).
 options:
   action:
     description: C(verify) only reads; C(reinstall) reinstalls the given packages.
@@ -43,11 +43,12 @@ options:
 
 RETURN = r"""
 integrity:
-  description: The files failing dpkg's md5sums with their package and version (failing),
-    changed configuration files (conffiles), failing files no package owns (unowned), the
-    packages to reinstall (packages), and for reinstall what was (or would be) reinstalled,
-    what no repository offers (unavailable), the command's output tail and the check run
-    again afterwards (after).
+  description: For verify, the files failing dpkg's md5sums with their package and version
+    (failing), changed configuration files (conffiles), failing files no package owns
+    (unowned), the packages to reinstall (packages) and those no repository offers at that
+    version (unavailable); for reinstall, what was (or would be) reinstalled, what no
+    repository offers (unavailable), what changed version meanwhile (skipped) and apt's
+    output tail.
   returned: always
   type: dict
 """
@@ -130,7 +131,10 @@ def verify(timeout):
     return {
         "failing": failing, "conffiles": conffiles,
         "unowned": [p for p in failing_paths if p not in owned],
-        "packages": packages, "rc": rc, "stderr": err[-2000:],
+        "packages": packages,
+        "unavailable": ["%s=%s" % item for item in sorted(packages.items())
+                        if not offered(item[0], item[1], timeout)],
+        "rc": rc, "stderr": err[-2000:],
     }
 
 
@@ -141,11 +145,12 @@ def offered(name, version, timeout):
 
 
 def reinstall(module, wanted, update_cache, timeout):
-    before = verify(timeout)
-    result = {"before": before, "reinstalled": [], "unavailable": [], "skipped": []}
+    """Reinstall `wanted` (name -> version) where the installed version is still that one."""
+    installed = versions(set(wanted), timeout)
+    result = {"reinstalled": [], "unavailable": [], "skipped": []}
     todo = {}
     for name, version in sorted(wanted.items()):
-        if before["packages"].get(name) == version:
+        if installed.get(name) == version:
             todo[name] = version
         else:
             result["skipped"].append("%s=%s" % (name, version))
@@ -167,7 +172,6 @@ def reinstall(module, wanted, update_cache, timeout):
             module.fail_json(msg="apt-get install --reinstall failed (rc %s): %s"
                              % (rc, err[-2000:]), integrity=result)
     result["reinstalled"] = specs
-    result["after"] = before if module.check_mode or not specs else verify(timeout)
     return result
 
 
