@@ -140,14 +140,22 @@ def hunt_sighting(host: str, finding: dict[str, Any], when: str, source: str) ->
                     reason=text(finding.get("reason")), time=when, source=source)
 
 
+def action_run(path: Path, kind: str, main: str
+               ) -> tuple[dict[str, Any], str, str, str, list[tuple[str, dict[str, Any]]]]:
+    """A run file of actions: its data, when it finished, by whom, the source to cite, and
+    its hosts as (name, entry)."""
+    data = read_json(path / main)
+    source = f"{kind} {text(data.get('run_id')) or path.name}"
+    hosts = [(text(h.get("name"), 255), h) for h in items(data.get("hosts"))
+             if text(h.get("name"), 255)]
+    return data, text(data.get("finished")), run_operator(data), source, hosts
+
+
 def harden_run(path: Path) -> Attachment:
-    data = read_json(path / HARDEN)
-    when, who = text(data.get("finished")), run_operator(data)
-    source = f"harden {text(data.get('run_id')) or path.name}"
-    events, hosts = [], []
-    for host in items(data.get("hosts")):
-        name = text(host.get("name"), 255)
-        hosts.append(name)
+    data, when, who, source, entries = action_run(path, "harden", HARDEN)
+    events: list[Event] = []
+    hosts = [name for name, _ in entries]
+    for name, host in entries:
         changed = sorted({text(c.get("control")) for c in items(host.get("changes"))
                           if c.get("status") == "changed"})
         if data.get("check"):
@@ -188,13 +196,10 @@ def evidence_run(path: Path) -> Attachment:
 
 
 def restore_run(path: Path) -> Attachment:
-    data = read_json(path / RESTORE)
-    when, who = text(data.get("finished")), run_operator(data)
-    source = f"restore {text(data.get('run_id')) or path.name}"
-    events, hosts = [], []
-    for host in items(data.get("hosts")):
-        name = text(host.get("name"), 255)
-        hosts.append(name)
+    data, when, who, source, entries = action_run(path, "restore", RESTORE)
+    events: list[Event] = []
+    hosts = [name for name, _ in entries]
+    for name, host in entries:
         if data.get("check"):
             continue
         for action in ("reinstalled", "quarantined", "killed"):
@@ -212,16 +217,13 @@ def restore_run(path: Path) -> Attachment:
 
 def quarantine_run(path: Path) -> Attachment:
     """quarantine.json: `hosts[].items[]` each with `path`, `sha256`, `action` and `time`."""
-    data = read_json(path / QUARANTINE)
-    who = run_operator(data)
-    source = f"quarantine {text(data.get('run_id')) or path.name}"
-    events, hosts = [], []
-    for host in items(data.get("hosts")):
-        name = text(host.get("name"), 255)
-        hosts.append(name)
+    data, when, who, source, entries = action_run(path, "quarantine", QUARANTINE)
+    events: list[Event] = []
+    hosts = [name for name, _ in entries]
+    for name, host in entries:
         for item in items(host.get("items")):
             action = text(item.get("action")) or "quarantined"
-            events.append(Event(text(item.get("time")) or text(data.get("finished")), name,
+            events.append(Event(text(item.get("time")) or when, name,
                                 action if action in ("quarantined", "killed") else "quarantined",
                                 f"{text(item.get('path'))} sha256={text(item.get('sha256'))}",
                                 who, source))

@@ -192,3 +192,25 @@ def test_cli_open_add_report(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     said = capsys.readouterr().out
     assert "1 host(s), 1 detection(s)" in said and "call VNCERT/CC: 024.3640.4421" in said
     assert main(["incident", "add", "--case", "IR-9", str(tmp_path), "--out", out]) == 2
+
+
+def test_harden_and_quarantine_runs_become_actions(tmp_path: Path) -> None:
+    harden = tmp_path / "harden"
+    harden.mkdir()
+    (harden / "harden.json").write_text(json.dumps({
+        "run_id": "h1", "finished": "2026-01-01T00:10:00+00:00", "check": False, "hosts": [
+            {"name": "web1", "state": "changed", "changes": [
+                {"control": "ssh.permit-root-login", "status": "changed"},
+                {"control": "ssh.x11-forwarding", "status": "ok"}]}, {"name": 7}]}))
+    quarantine = tmp_path / "quarantine"
+    quarantine.mkdir()
+    (quarantine / "quarantine.json").write_text(json.dumps({
+        "run_id": "q1", "finished": "2026-01-01T00:05:00+00:00", "hosts": [
+            {"name": "web1", "items": [{"path": "/tmp/x", "sha256": EVIL, "action": "killed"},
+                                       {"path": "/tmp/y", "action": "rm -rf /"}]}]}))
+    (hardened,) = read_runs(harden)
+    assert [(e.action, e.what) for e in hardened.events] == [
+        ("hardened", "1 control(s) applied: ssh.permit-root-login")]
+    (moved,) = read_runs(quarantine)
+    assert [e.action for e in moved.events] == ["killed", "quarantined"]
+    assert moved.events[0].what == f"/tmp/x sha256={EVIL}"
