@@ -1,5 +1,5 @@
-"""Read what a run directory says, for the incident record: hunt, assess, exposure, patch,
-harden, evidence, quarantine and restore runs.
+"""Read what a run directory says, for the incident record: hunt (with what its
+--quarantine moved), assess, exposure, patch, harden, evidence and restore runs.
 
 Run files are another command's output and may come from another machine: they are read
 defensively (a missing or malformed field is skipped, never trusted to be a string), and
@@ -24,7 +24,7 @@ from assessor.rundir import now
 RESULTS = "results.json"
 HARDEN = "harden.json"
 RESTORE = "restore.json"
-QUARANTINE = "quarantine.json"
+QUARANTINE_MANIFEST = Path("quarantine/manifest.json")
 MAX_ITEMS = 2000
 
 
@@ -56,8 +56,8 @@ def read_runs(path: Path) -> list[Attachment]:
     for name, reader in READERS:
         if (path / name).is_file():
             return [reader(path)]
-    raise ConfigError(f"{path}: not a run directory (no {RESULTS}, {HARDEN}, {RESTORE}, "
-                      f"{QUARANTINE} or evidence {COLLECTION})")
+    raise ConfigError(f"{path}: not a run directory (no {RESULTS}, {HARDEN}, {RESTORE} or "
+                      f"evidence {COLLECTION})")
 
 
 def attachment(kind: str, path: Path, main: Path, data: dict[str, Any], hosts: list[str],
@@ -120,6 +120,7 @@ def results_run(path: Path) -> Attachment:
         elif kind == "assess":
             events.append(Event(when, name, "assessed", f"profile {profile}: score "
                                 f"{host.get('score')}, {len(failing)} failing", who, source))
+    events += quarantine_events(path, who, source)
     return attachment(kind, path, path / RESULTS, data, list(summary["hosts"]), events=events,
                       sightings=sightings, summary=summary)
 
@@ -215,22 +216,25 @@ def restore_run(path: Path) -> Attachment:
                       summary=summary)
 
 
-def quarantine_run(path: Path) -> Attachment:
-    """quarantine.json: `hosts[].items[]` each with `path`, `sha256`, `action` and `time`."""
-    data, when, who, source, entries = action_run(path, "quarantine", QUARANTINE)
-    events: list[Event] = []
-    hosts = [name for name, _ in entries]
-    for name, host in entries:
-        for item in items(host.get("items")):
-            action = text(item.get("action")) or "quarantined"
-            events.append(Event(text(item.get("time")) or when, name,
-                                action if action in ("quarantined", "killed") else "quarantined",
-                                f"{text(item.get('path'))} sha256={text(item.get('sha256'))}",
-                                who, source))
-    return attachment("quarantine", path, path / QUARANTINE, data, hosts, events=events)
+def quarantine_events(path: Path, who: str, source: str) -> list[Event]:
+    """What `hunt --quarantine` (and restore's quarantine step) moved, from the run's
+    quarantine/manifest.json: items with host, path, sha256, status and history."""
+    manifest = path / QUARANTINE_MANIFEST
+    if not manifest.is_file():
+        return []
+    events = []
+    for item in items(read_json(manifest).get("items")):
+        host, status = text(item.get("host"), 255), text(item.get("status"))
+        if not host or status != "moved":
+            continue
+        moved = [h for h in items(item.get("history")) if h.get("action") == "quarantine"]
+        when = text(moved[-1].get("at")) if moved else ""
+        events.append(Event(when, host, "quarantined",
+                            f"{text(item.get('path'))} sha256={text(item.get('sha256'), 64)}"
+                            f" -> vault", who, source))
+    return events
 
 
 READERS: tuple[tuple[str, Callable[[Path], Attachment]], ...] = (
-    (RESTORE, restore_run), (HARDEN, harden_run), (QUARANTINE, quarantine_run),
-    (RESULTS, results_run),
+    (RESTORE, restore_run), (HARDEN, harden_run), (RESULTS, results_run),
 )

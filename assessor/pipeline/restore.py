@@ -26,7 +26,7 @@ from typing import Any
 from rich.console import Console
 
 from assessor.errors import ConfigError
-from assessor.incident.attach import RESTORE, read_runs
+from assessor.incident.attach import RESTORE, quarantine_events, read_runs
 from assessor.incident.record import attach, load_case, operator
 from assessor.intel import Indicator, IndicatorType, Origin
 from assessor.inventory import InventoryHost, load_inventory
@@ -43,7 +43,6 @@ HUNT_BEFORE = "hunt-before"
 HUNT_AFTER = "hunt-after"
 HARDEN = "harden"
 PATCH = "patch"
-QUARANTINE_STEP = "quarantine"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +71,8 @@ class HostPlan:
 
 
 # What removes the persistence the hunt found: assessor.pipeline.quarantine's
-# quarantine_hosts(results, run, inventory, run_dir, options, console) once it is merged.
+# quarantine_hosts(results, run_id, inventory, run_dir, options, console) once it is merged
+# (its manifest lands in <restore run>/quarantine/manifest.json and is read back here).
 Quarantiner = Callable[[list[HostResult], RunResult, Path, Path, bool, Console],
                        list[HostResult]]
 
@@ -90,8 +90,8 @@ def quarantiner() -> Quarantiner | None:
 
     def run(results: list[HostResult], run: RunResult, inventory: Path, run_dir: Path,
             check: bool, console: Console) -> list[HostResult]:
-        return list(step(results, run, inventory, run_dir, options(enabled=True, check=check),
-                         console))
+        return list(step(results, run.run_id, inventory, run_dir,
+                         options(enabled=True, check=check), console))
     return run
 
 
@@ -295,7 +295,8 @@ def show_plan(plans: list[HostPlan], options: RestoreOptions, console: Console) 
 def remove_persistence(hunted: RunResult, plans: list[HostPlan], options: RestoreOptions,
                        run_dir: Path, console: Console) -> dict[str, list[str]]:
     """Quarantine what the hunt found; without the quarantine pipeline nothing is removed
-    and the hosts are not called restored (the re-hunt still finds it)."""
+    and the hosts are not called restored (the re-hunt still finds it). Returns per host
+    the paths the quarantine manifest says were moved."""
     wanted = {p.name for p in plans if p.persistence and not p.error}
     if not wanted:
         return {}
@@ -305,8 +306,11 @@ def remove_persistence(hunted: RunResult, plans: list[HostPlan], options: Restor
                       markup=False)
         return {}
     results = [h for h in hunted.hosts if h.name in wanted]
-    step(results, hunted, options.inventory, run_dir / QUARANTINE_STEP, options.check, console)
-    return {p.name: p.persistence for p in plans if p.name in wanted}
+    step(results, hunted, options.inventory, run_dir, options.check, console)
+    moved: dict[str, list[str]] = {}
+    for event in quarantine_events(run_dir, operator(), "restore"):
+        moved.setdefault(event.host, []).append(event.what.split(" sha256=")[0])
+    return moved
 
 
 def host_record(before: HostPlan, after: HostPlan, reinstalled: dict[str, Any],

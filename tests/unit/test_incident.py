@@ -202,15 +202,16 @@ def test_harden_and_quarantine_runs_become_actions(tmp_path: Path) -> None:
             {"name": "web1", "state": "changed", "changes": [
                 {"control": "ssh.permit-root-login", "status": "changed"},
                 {"control": "ssh.x11-forwarding", "status": "ok"}]}, {"name": 7}]}))
-    quarantine = tmp_path / "quarantine"
-    quarantine.mkdir()
-    (quarantine / "quarantine.json").write_text(json.dumps({
-        "run_id": "q1", "finished": "2026-01-01T00:05:00+00:00", "hosts": [
-            {"name": "web1", "items": [{"path": "/tmp/x", "sha256": EVIL, "action": "killed"},
-                                       {"path": "/tmp/y", "action": "rm -rf /"}]}]}))
+    hunt = hunt_run(tmp_path / "hunt", {"web1": []}, "2026-01-01T00:00:00+00:00")
+    (hunt / "quarantine").mkdir()
+    (hunt / "quarantine/manifest.json").write_text(json.dumps({"run_id": "q1", "items": [
+        {"host": "web1", "id": "a", "path": "/tmp/x", "sha256": EVIL, "status": "moved",
+         "history": [{"at": "2026-01-01T00:05:00+00:00", "action": "quarantine"}]},
+        {"host": "web1", "id": "b", "path": "/tmp/y", "sha256": EVIL, "status": "refused"}]}))
     (hardened,) = read_runs(harden)
     assert [(e.action, e.what) for e in hardened.events] == [
         ("hardened", "1 control(s) applied: ssh.permit-root-login")]
-    (moved,) = read_runs(quarantine)
-    assert [e.action for e in moved.events] == ["killed", "quarantined"]
-    assert moved.events[0].what == f"/tmp/x sha256={EVIL}"
+    (hunted,) = read_runs(hunt)
+    moved = [e for e in hunted.events if e.action == "quarantined"]
+    assert [(e.time, e.what) for e in moved] == [
+        ("2026-01-01T00:05:00+00:00", f"/tmp/x sha256={EVIL} -> vault")]
