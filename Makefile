@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := debootstrap systemd-container iproute2 openssh-client procps psmisc python3-venv chromium chromium-driver apt-utils gpg \
-  clamav clamav-testfiles minisign sleuthkit postgresql rsyslog rsyslog-gnutls openscap-scanner ssg-debian
+  clamav clamav-testfiles minisign sleuthkit postgresql rsyslog rsyslog-gnutls openscap-scanner ssg-debian age
 LAB_NAME ?= demo
 DEMO_INVENTORY := inventories/lab/$(LAB_NAME).yml
 export PATH := $(CURDIR)/$(BIN):$(PATH)

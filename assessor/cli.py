@@ -32,12 +32,14 @@ from assessor.commands import (
     exposure,
     harden,
     hunt,
+    incident,
     intel,
     keys,
     lab,
     patch,
     quarantine,
     report,
+    restore,
     rollback,
     settings,
     watch,
@@ -63,6 +65,8 @@ COMMANDS = {
     "collection": collection,
     "doctor": doctor,
     "config": settings,
+    "incident": incident,
+    "restore": restore,
 }
 
 

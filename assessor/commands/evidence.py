@@ -18,6 +18,7 @@ from rich.console import Console
 from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS, by_tier, flagged_artifact, load_artifacts
 from assessor.evidence.bundle import HostEvidence, write_bundle
+from assessor.evidence.encrypt import check_recipient, encrypt_bundle
 from assessor.evidence.hunt_input import flagged_paths
 from assessor.evidence.signing import PUBLIC, default_key_dir
 from assessor.evidence.verify import bundle_dirs, verify_bundle
@@ -54,6 +55,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--pubkey", type=Path, default=None,
                         help="public key for verify (default <keys>/evidence.pub)")
     parser.add_argument("--forks", type=int, default=10, help="hosts in parallel")
+    parser.add_argument("--encrypt-to", action="append", default=[], metavar="AGE_PUBKEY",
+                        help="also write <host>.tar.age, the bundle encrypted to this age "
+                        "recipient (repeatable; decrypt with `age -d -i KEY`)")
 
 
 def now() -> str:
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return verify(Path(args.action[1]), args.pubkey or key_dir / PUBLIC, console)
     if not args.inventory or not args.case:
         raise ConfigError("assessor evidence needs -i INVENTORY and --case ID")
+    for recipient in args.encrypt_to:
+        check_recipient(recipient)  # refused before anything is collected
     return collect(args, key_dir, console)
 
 
@@ -92,6 +98,11 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
     flagged = flagged_paths(args.from_hunt) if args.from_hunt else {}
     gathered = {h.name: HostEvidence(h.name, h.address) for h in hosts}
     started = now()
+    tiers = by_tier(artifacts)
+
+    def planned_tiers(host: str) -> list[str]:
+        """The tiers this host's run has artifacts for: only those can go missing."""
+        return [t for t in TIERS if tiers[t] or (t == "files" and flagged.get(host))]
 
     def on_host(name: str, outcome: HostOutcome) -> None:
         host = gathered.get(name)
@@ -103,12 +114,12 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
             return
         if not outcome.ok:
             kind = "unreachable" if outcome.unreachable else "failed"
-            for name_ in TIERS:
+            for name_ in planned_tiers(name):
                 if name_ not in host.tiers and name_ not in host.errors:
                     host.errors[name_] = f"{kind}: {outcome.message}"
 
     extravars = {
-        "assessor_evidence_tiers": by_tier(artifacts),
+        "assessor_evidence_tiers": tiers,
         "assessor_evidence_flagged": {h: [flagged_artifact(p).module_args()]
                                       for h, p in flagged.items() if p},
         "assessor_evidence_budget": TIER_BUDGET,
@@ -122,11 +133,16 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
     for host in hosts:
         evidence = gathered[host.name]
         if not evidence.tiers and not evidence.errors:
-            evidence.errors = {t: "no result from Ansible" for t in TIERS}
+            evidence.errors = {t: "no result from Ansible" for t in planned_tiers(host.name)}
+        planned = [a.id for a in artifacts] + (["flagged"] if flagged.get(host.name) else [])
         root = write_bundle(args.out, args.case, evidence, started=started, finished=now(),
-                            artifact_set=args.artifacts, key_dir=key_dir)
+                            artifact_set=args.artifacts, key_dir=key_dir, planned=planned)
         state = "complete" if not evidence.errors else "INCOMPLETE: " + "; ".join(
             f"{t}: {why}" for t, why in evidence.errors.items())
         console.print(printable(f"{host.name}: {root} ({state})"), markup=False)
+        if args.encrypt_to:
+            sealed = encrypt_bundle(root, args.encrypt_to)
+            console.print(printable(f"{host.name}: encrypted to {len(args.encrypt_to)} "
+                                    f"recipient(s): {sealed}"), markup=False)
         code = max(code, 3 if evidence.errors else 0)
     return code

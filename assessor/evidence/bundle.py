@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -77,12 +77,14 @@ def write_blobs(root: Path, tier: Mapping[str, Any]) -> tuple[list[dict[str, Any
 
 def collection_record(
     evidence: HostEvidence, case: str, started: str, finished: str, artifact_set: str,
-    files: list[dict[str, Any]], problems: list[str],
+    files: list[dict[str, Any]], problems: list[str], planned: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """collection.json: who, when, from where, with what, and each artifact's outcome."""
+    """collection.json: who, when, from where, with what, and each artifact's outcome;
+    `planned` (the artifact ids asked for) gives `not_collected`: what the host never sent."""
     artifacts = [dict(a) for t in TIERS
                  for a in (evidence.tiers.get(t, {}).get("artifacts", []) or [])]
     missing = [t for t in TIERS if t not in evidence.tiers]
+    returned = {str(a.get("id")) for a in artifacts}
     return {
         "case": case, "host": evidence.host, "address": evidence.address,
         "collected_by": getpass.getuser(), "controller": socket.gethostname(),
@@ -96,13 +98,14 @@ def collection_record(
                               "removed": bool(r.get("workdir_removed"))}
                           for t, r in evidence.tiers.items()},
         "truncated": sorted({a["id"] for a in artifacts if a.get("truncated")}),
+        "not_collected": [a for a in planned if a not in returned],
         "artifacts": artifacts, "files": files, "problems": problems,
     }
 
 
 def write_bundle(
     out: Path, case: str, evidence: HostEvidence, *, started: str, finished: str,
-    artifact_set: str, key_dir: Path,
+    artifact_set: str, key_dir: Path, planned: Sequence[str] = (),
 ) -> Path:
     """Write, manifest and sign one host's bundle; returns its directory."""
     root = out / safe_component(case, "case") / safe_component(evidence.host, "host")
@@ -116,7 +119,8 @@ def write_bundle(
             got, bad = write_blobs(root, evidence.tiers[tier])
             files += got
             problems += bad
-    record = collection_record(evidence, case, started, finished, artifact_set, files, problems)
+    record = collection_record(evidence, case, started, finished, artifact_set, files, problems,
+                               planned)
     rundir.write_text(root / COLLECTION, json.dumps(record, indent=2, sort_keys=True) + "\n")
     manifest = write_manifest(root)
     comment = f"case:{case} host:{evidence.host} finished:{finished} complete:{record['complete']}"

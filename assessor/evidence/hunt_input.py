@@ -2,7 +2,8 @@
 
 The hunt is another command; its results are hostile input like any host data. Accepted:
 `hosts[].name` with `findings[]` carrying an absolute `path` at the top level or in
-`evidence` (a string, a dict with `path`, or a list of them). Anything else is skipped.
+`evidence` (a path, a dict with `path`, a list of them, or YAML text of such a dict, as
+`assessor hunt` writes it). Anything else is skipped.
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from assessor.errors import ConfigError
 
 MAX_PATHS = 500
 
 
 def _paths(value: Any) -> list[str]:
+    if isinstance(value, str) and not value.startswith("/"):
+        # the hunt's own results keep each hit's evidence as a YAML mapping in a string
+        try:
+            value = yaml.safe_load(value[:20000])
+        except yaml.YAMLError:
+            return []
+        return _paths(value) if isinstance(value, dict) else []
     if isinstance(value, str):
-        return [value] if value.startswith("/") and "\0" not in value else []
+        return [value] if "\0" not in value else []
     if isinstance(value, dict):
         return _paths(value.get("path"))
     if isinstance(value, list):

@@ -57,8 +57,12 @@ class Deb:
     files: dict[str, str] = field(default_factory=dict)
 
 
-# a daemon that maps the library, as a real service would: patch must restart it
-DAEMON_UNIT = {"lib/systemd/system/assessor-demo.service": f"""[Unit]
+# a daemon that maps the library, as a real service would: patch must restart it; and a
+# program in /usr/bin, the kind of file an intruder replaces (restore reinstalls it)
+DEMO_PROGRAM = "usr/bin/assessor-demo"
+DAEMON_UNIT = {DEMO_PROGRAM: "#!/bin/sh\n# assessor-demo: prints its version\n"
+               "cat /usr/share/doc/assessor-demo/VERSION\n",
+               "lib/systemd/system/assessor-demo.service": f"""[Unit]
 Description=assessor demo daemon, mapping libassessor-demo
 [Service]
 Environment=LD_PRELOAD={LIBRARY}
@@ -110,6 +114,7 @@ def build_deb(deb: Deb, work: Path) -> Path:
     for path, content in deb.files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(content)
+        (root / path).chmod(0o755 if path.startswith("usr/bin/") else 0o644)
     if deb.library:
         target = root / LIBRARY.lstrip("/")
         target.parent.mkdir(parents=True)

@@ -13,9 +13,13 @@ import pytest
 from assessor.errors import ConfigError
 from assessor.evidence.artifacts import TIERS, by_tier, load_artifacts
 from assessor.evidence.bundle import HostEvidence, write_bundle
+from assessor.evidence.encrypt import encrypt_bundle
 from assessor.evidence.hunt_input import flagged_paths
 from assessor.evidence.signing import init_keys
 from assessor.evidence.verify import verify_bundle
+from assessor.hunt import hunt_result, tables_for
+from assessor.reports import write_all
+from assessor.results import RunResult
 
 
 def blob(name: str, data: bytes) -> dict[str, object]:
@@ -70,9 +74,10 @@ def test_a_host_gone_part_way_leaves_a_bundle_that_says_so(tmp_path: Path, keys:
     host = HostEvidence("h1", "a", tiers={"volatile": tier("volatile")},
                         errors={"system": "unreachable: ssh", "logs": "unreachable: ssh"})
     root = write_bundle(tmp_path, "C", host, started="t", finished="t", artifact_set="triage",
-                        key_dir=keys)
+                        key_dir=keys, planned=["volatile-a", "accounts", "journal"])
     record = json.loads((root / "collection.json").read_text())
     assert record["tiers_missing"] == {"system": "unreachable: ssh", "logs": "unreachable: ssh"}
+    assert record["not_collected"] == ["accounts", "journal"] and not record["complete"]
     assert verify_bundle(root, keys / "evidence.pub") == []
 
 
@@ -110,3 +115,36 @@ def test_hunt_results_are_read_defensively(tmp_path: Path) -> None:
     (tmp_path / "results.json").write_text("{")
     with pytest.raises(ConfigError, match=r"results\.json"):
         flagged_paths(tmp_path)
+
+
+def test_flagged_paths_from_what_assessor_hunt_writes(tmp_path: Path) -> None:
+    eicar = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+    hit = {"path": "/tmp/.x/eicar", "sha256": eicar, "matched": {"hash": [eicar]}}
+    host = hunt_result("h1", "a", {"hits": [hit], "paths": ["/tmp"], "stats": {}},
+                       tables_for([]))
+    write_all(RunResult(run_id="r", started="t", finished="t", tool_version="v",
+                        catalogue_version="c", profile="hunt", inventory="i", hosts=[host]),
+              tmp_path, skip=("html", "junit"))
+    assert flagged_paths(tmp_path) == {"h1": ["/tmp/.x/eicar"]}
+
+
+def test_bundle_encrypted_to_age_decrypts_with_stock_age(tmp_path: Path, keys: Path) -> None:
+    host = HostEvidence("h1", "a", tiers={"volatile": tier(
+        "volatile", blob("volatile/ps.json", b"[1]"))})
+    root = write_bundle(tmp_path / "o", "C", host, started="t", finished="t",
+                        artifact_set="triage", key_dir=keys)
+    identity = tmp_path / "age.key"
+    made = subprocess.run(["age-keygen", "-o", str(identity)], capture_output=True, text=True,
+                          check=True)
+    recipient = made.stderr.split("Public key: ")[1].strip()
+    sealed = encrypt_bundle(root, [recipient])
+    assert sealed == root.parent / "h1.tar.age" and b"ps.json" not in sealed.read_bytes()
+    clear = tmp_path / "clear"
+    clear.mkdir()
+    subprocess.run(f"age -d -i {identity} {sealed} | tar -x -C {clear}", shell=True,
+                   check=True)
+    assert subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=clear / "h1",
+                          capture_output=True, check=False).returncode == 0
+    assert (clear / "h1/volatile/ps.json").read_bytes() == b"[1]"
+    with pytest.raises(ConfigError, match="not an age public key"):
+        encrypt_bundle(root, ["age1nope"])
