@@ -56,11 +56,20 @@ def find(explicit: Path | None, cwd: Path | None = None,
             raise ConfigError(f"{explicit}: settings file not found")
         return explicit
     local = (cwd or Path.cwd()) / FILE_NAME
-    if local.is_file():
+    if readable_file(local):
         return local
     home = Path(env.get("XDG_CONFIG_HOME") or Path(env.get("HOME", "~")) / ".config")
     user = home.expanduser() / "assessor" / FILE_NAME
-    return user if user.is_file() else None
+    return user if readable_file(user) else None
+
+
+def readable_file(path: Path) -> bool:
+    """A settings file this user can see: a directory it may not enter (another user's
+    HOME under sudo -u, say) holds no settings for it, rather than a traceback."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def load(path: Path | None) -> Settings:

@@ -28,7 +28,6 @@ def run(*argv: str, timeout: int = COMMAND_TIMEOUT, check: bool = True) -> str:
     except subprocess.TimeoutExpired as exc:
         raise ConfigError(f"{' '.join(argv)} took over {timeout}s") from exc
     if check and proc.returncode != 0:
-        raise ConfigError(
-            f"{' '.join(argv)} failed (exit {proc.returncode}): {proc.stderr.strip()}"
-        )
+        said = proc.stderr.strip() or proc.stdout.strip()  # some tools complain on stdout
+        raise ConfigError(f"{' '.join(argv)} failed (exit {proc.returncode}): {said}")
     return proc.stdout

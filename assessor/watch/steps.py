@@ -100,7 +100,8 @@ def host_states(inventory: Path, runs: Path, drift: dict[str, Any], coverage: li
                    if failed else "no result from the watch play")
             found.coverage.append(HostResult(host.name, host.address, error=why))
             continue
-        snapshot = {"facts": {}, "errors": {}, "coverage": state.get("coverage", {})}
+        snapshot = {"facts": state.get("facts", {}), "errors": {},
+                    "coverage": state.get("coverage", {})}
         if "coverage" in state.get("errors", {}):
             snapshot["errors"]["coverage"] = state["errors"]["coverage"]
         found.coverage.append(evaluate_host(host.name, host.address, coverage, snapshot))

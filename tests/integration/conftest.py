@@ -5,6 +5,7 @@ These tests need root (the lab does); CI runs as root. One lab serves the whole 
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,18 +22,41 @@ FLAVOURS = "hardened,insecure,weak"
 SESSION_LAB_FIXTURES = {"lab", "lab_host", "full_run"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark lab tests and keep each lab on one worker under `pytest -n N --dist loadgroup`:
-    a module's tests share its module-scoped lab, and every module using the session lab
-    shares that one, so no lab is ever booted twice or by two workers at once."""
-    for item in items:
-        if "integration" not in str(item.path):
-            continue
+    a module's tests share its module-scoped lab, and every module with a test using the
+    session lab joins that one's group, so no lab is ever booted twice or by two workers."""
+    lab_items = [i for i in items if "integration" in str(i.path)]
+    on_session_lab = {i.path for i in lab_items if uses_session_lab(i)}
+    for item in lab_items:
         item.add_marker(pytest.mark.lab)
-        uses_session_lab = SESSION_LAB_FIXTURES & set(getattr(item, "fixturenames", ()))
-        group = "session-lab" if uses_session_lab else item.path.stem
+        group = "session-lab" if item.path in on_session_lab else item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse to run when pytest-xdist's loadgroup did not take the groups (a pytest and
+    xdist pair that disagree on node ids): labs would boot on two workers at once."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [i.nodeid for i in session.items if "integration" in str(i.path) and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {lost[0]} by its lab: check the "
+                                "pytest and pytest-xdist versions (pyproject pins them)")
+
+
+def uses_session_lab(item: pytest.Item) -> bool:
+    """Whether the test reaches this file's session lab (a module's own fixture named `lab`
+    is that module's lab, not the session's)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for name in SESSION_LAB_FIXTURES:
+        definitions = info.name2fixturedefs.get(name) or ()
+        if definitions and Path(inspect.getfile(definitions[-1].func)) == Path(__file__):
+            return True
+    return False
 
 
 @pytest.fixture(scope="session")

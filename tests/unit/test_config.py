@@ -114,3 +114,18 @@ def test_watch_keeps_its_own_config_option(here: Path) -> None:
     args = parse_arguments(["watch", "-i", "inv.yml", "--config", "watch.yml", "--once"])
     assert args.config == Path("watch.yml") and args.config_file is None
     assert args.out == Path("prod-reports")  # the top-level `out` applies to watch too
+
+
+def test_a_home_this_user_may_not_enter_holds_no_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sudo -u nobody assessor ...` keeps HOME=/root: stat there is EACCES, not a crash."""
+    real = Path.is_file
+
+    def is_file(path: Path) -> bool:
+        if "locked" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    assert config.find(None, cwd=tmp_path, env={"HOME": str(tmp_path / "locked")}) is None

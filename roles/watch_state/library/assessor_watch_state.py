@@ -53,7 +53,8 @@ RETURN = r"""
 state:
   description: Per inventory (suid, ports, users, keys, cron, units, modules, packages) a
     mapping subject -> detail; integrity (baseline new or kept, changed, added, removed,
-    deleted and dpkg-vouched files, stats); coverage (the probe's answers); errors by part.
+    deleted and dpkg-vouched files, stats); coverage (the probe's answers); facts (os_id and
+    os_version_id from os-release, which the controls' platforms are judged by); errors by part.
   returned: always
   type: dict
 """
@@ -63,13 +64,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible.module_utils.assessor_integrity import integrity
+from ansible.module_utils.assessor_osrelease import read_os_release
 from ansible.module_utils.assessor_probe_coverage import probe_coverage
 from ansible.module_utils.assessor_watch_inventory import inventories
 from ansible.module_utils.basic import AnsibleModule
 
 
 def state(params: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {"errors": {}}
+    release = read_os_release()
+    result: dict[str, Any] = {"errors": {}, "facts": {
+        "os_id": release.get("ID", ""), "os_version_id": release.get("VERSION_ID", "")}}
     parts: tuple[tuple[str, Callable[[], Any]], ...] = (
         ("inventories", lambda: inventories(params["suid_roots"])),
         ("integrity", lambda: integrity(params["paths"], params["exclude"], params["cache"],
