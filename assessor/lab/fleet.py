@@ -43,7 +43,7 @@ from assessor.lab.supervisor import REBOOT_STATUS, read_boots
 from assessor.lab.system import require_root, run
 
 Say = Callable[[str], None]
-BOOT_TIMEOUT = 90
+BOOT_TIMEOUT = 180  # a 2-core machine booting several hosts while other labs work (test workers)
 STOP_TIMEOUT = 20
 MAX_HOSTS = 200
 SUPERVISOR = "assessor.lab.supervisor"
