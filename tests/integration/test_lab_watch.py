@@ -208,6 +208,7 @@ rm -f /usr/local/bin/wa-suid /tmp/eicar.com /opt/wa/payload.bin
 systemctl stop wa-listen
 chmod 0644 /etc/passwd
 systemctl start syslog.socket rsyslog.service || \
+  {{ sleep 2; systemctl reset-failed rsyslog.service; systemctl start rsyslog.service; }} || \
   {{ journalctl -u rsyslog --no-pager -n 30 >&2; exit 1; }}
 touch /var/lib/clamav/daily.cld
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold \
