@@ -77,6 +77,51 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def write_many(files: dict[Path, bytes]) -> None:
+    """Atomically each, and durably all with two flushes of the file system however many
+    files there are: every temporary file written, one syncfs (their data on disk), every
+    rename, one more (the renames on disk). A crash leaves each file old or whole."""
+    written: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            written.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+        if not written:
+            return
+        flush_file_system(written[0][1].parent, [tmp for tmp, _ in written])
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in written:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    flush_file_system(written[0][1].parent, sorted({str(p.parent) for _, p in written}))
+
+
+def flush_file_system(anchor: Path, fallback: list[str]) -> None:
+    """syncfs(2) of the file system holding `anchor`: one call for a whole batch; where it
+    is missing (not Linux), fsync of each of `fallback` (files or directories)."""
+    import ctypes
+
+    fd = os.open(anchor, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+        if syncfs is not None and syncfs(fd) == 0:
+            return
+    finally:
+        os.close(fd)
+    for name in fallback:
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -282,3 +283,56 @@ def test_min_severity_per_sink(tmp_path: Path) -> None:
     loud: list[Sink] = [WebhookSink("crit-only", "http://127.0.0.1:1/", Severity.CRITICAL, SECRET)]
     spool.enqueue(notes_for(["x"], datetime(2026, 12, 1, tzinfo=UTC)), loud)
     assert spool.pending("crit-only") == []
+
+
+def test_a_cycles_notifications_are_one_batch_flushed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty notifications for two sinks: forty files, two file-system flushes (data, then
+    renames), no fsync per file; a new Spool (the watch restarted) finds every one."""
+    from assessor import rundir
+
+    flushes: list[Path] = []
+    real_flush = rundir.flush_file_system
+    monkeypatch.setattr(rundir, "flush_file_system",
+                        lambda anchor, fallback: (flushes.append(anchor),
+                                                  real_flush(anchor, fallback))[-1])
+    monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("an fsync per file"))
+    sinks: list[Sink] = [WebhookSink(n, "http://127.0.0.1:1/", Severity.LOW, SECRET)
+                         for n in ("a", "b")]
+    notes = notes_for([f"s{i}" for i in range(20)], datetime(2026, 12, 1, tzinfo=UTC))
+    Spool(tmp_path / "spool").enqueue(notes, sinks)
+    assert len(flushes) == 2
+    again = Spool(tmp_path / "spool")
+    for name in ("a", "b"):
+        assert sorted(json.loads(p.read_text())["message"]["key"] for p in again.pending(name)
+                      ) == sorted(n.key for n in notes)
+    assert not list((tmp_path / "spool").rglob("*.tmp"))
+
+
+def test_a_batch_that_fails_before_it_is_on_disk_leaves_no_trace_and_keeps_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessor import rundir
+
+    sinks: list[Sink] = [WebhookSink("a", "http://127.0.0.1:1/", Severity.LOW, SECRET)]
+    first = notes_for(["kept"], datetime(2026, 12, 1, tzinfo=UTC))
+    Spool(tmp_path / "spool").enqueue(first, sinks)
+
+    def disk_gone(anchor: Path, fallback: list[str]) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(rundir, "flush_file_system", disk_gone)
+    with pytest.raises(OSError):
+        Spool(tmp_path / "spool").enqueue(
+            notes_for(["lost1", "lost2"], datetime(2026, 12, 1, 1, tzinfo=UTC)), sinks)
+    pending = Spool(tmp_path / "spool").pending("a")
+    assert [json.loads(p.read_text())["message"]["key"] for p in pending] == [first[0].key]
+    assert not list((tmp_path / "spool").rglob("*.tmp"))
+
+
+def test_syncfs_is_what_flushes_on_linux(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assessor.rundir import flush_file_system
+
+    monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("fell back to fsync"))
+    flush_file_system(tmp_path, [str(tmp_path)])

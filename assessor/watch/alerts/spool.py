@@ -4,6 +4,8 @@ A sink that is down keeps its files; its next attempt waits a backoff that doubl
 failure (bounded), and each file gives up after `max_attempts` into `dead/`, reported, never
 silently dropped. A delivery is recorded in the store before its file goes, and a key the
 store already saw is not sent again, so a returning sink gets every alert exactly once.
+A cycle's notifications go in as one batch: each file atomic, the whole batch flushed to
+disk once (rundir.write_many) rather than one fsync per notification and sink.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from assessor.rundir import write_text
+from assessor.rundir import write_many, write_text
 from assessor.watch.alerts.model import Notification
 
 
@@ -58,16 +60,20 @@ class Spool:
         return self.root / hashlib.sha256(sink.encode()).hexdigest()[:12]
 
     def enqueue(self, notes: list[Notification], sinks: list[Sink]) -> None:
+        """Every notification for every sink, written as one batch: each file atomic, the
+        batch on disk (one file-system flush, not one per file) before this returns."""
+        batch: dict[Path, bytes] = {}
         for note in notes:
             for sink in sinks:
                 if note.alert.severity.rank < sink.min_rank:
                     continue
                 path = self._dir(sink.name) / f"{note.key}.json"
-                if path.exists():
+                if path.exists() or path in batch:
                     continue
                 entry = {"sink": sink.name, "created": self.clock(), "attempts": 0,
                          "message": message(note)}
-                write_text(path, json.dumps(entry, sort_keys=True))
+                batch[path] = json.dumps(entry, sort_keys=True).encode()
+        write_many(batch)
 
     def pending(self, sink: str) -> list[Path]:
         folder = self._dir(sink)
