@@ -13,29 +13,15 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-import hashlib
 import json
 import os
 from typing import Any
 
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, is_installed, stanzas
+from ansible.module_utils.assessor_filehash import file_digests
 from ansible.module_utils.assessor_tree import regular_files
 
-CHUNK = 1 << 20
 DPKG_INFO = "/var/lib/dpkg/info"
-
-
-def _digests(path: str) -> tuple[str, str]:
-    sha, md5 = hashlib.sha256(), hashlib.md5()
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
-    with os.fdopen(fd, "rb") as handle:
-        while True:
-            block = handle.read(CHUNK)
-            if not block:
-                break
-            sha.update(block)
-            md5.update(block)
-    return sha.hexdigest(), md5.hexdigest()
 
 
 def _excluded(path: str, patterns: list[str]) -> bool:
@@ -128,7 +114,7 @@ def integrity(roots: list[str], exclude: list[str], cache_path: str,
             sha, md5 = "size:%d" % key[2], ""
         else:
             try:
-                sha, md5 = _digests(path)
+                sha, md5 = file_digests(path, ("sha256", "md5"))
             except OSError:
                 continue
             stats["hashed"] += 1

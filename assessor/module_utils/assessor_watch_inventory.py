@@ -14,6 +14,7 @@ import os
 import stat
 
 from ansible.module_utils.assessor_dpkg import STATUS_FILE, is_installed, stanzas
+from ansible.module_utils.assessor_proc_sockets import socket_owners
 from ansible.module_utils.assessor_tree import regular_files
 
 # not walked for SUID files: virtual or volatile, never the home of an installed binary
@@ -49,26 +50,19 @@ def suid_files(roots: list[str], uid_names: dict[int, str]) -> dict[str, str]:
     return found
 
 
-def _socket_owners() -> dict[str, str]:
-    """socket inode -> the process holding it (comm[pid]), from /proc/*/fd."""
-    owners: dict[str, str] = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % pid, encoding="utf-8", errors="replace") as handle:
-                comm = handle.read().strip()
-            fds = os.listdir("/proc/%s/fd" % pid)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                owners.setdefault(target[8:-1], "%s[%s]" % (comm, pid))
-    return owners
+def _read_lines(path: str) -> list[str] | None:
+    """The file's lines, or None where it cannot be read (gone, or not a file)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().splitlines()
+    except OSError:
+        return None
+
+
+def _process(pid: int) -> str:
+    """`comm[pid]`, as the listening inventory names a socket's owner."""
+    comm = (_read_lines("/proc/%d/comm" % pid) or ["?"])[0].strip() or "?"
+    return "%s[%d]" % (comm, pid)
 
 
 def _address(hex_address: str, six: bool) -> str:
@@ -84,7 +78,7 @@ def _address(hex_address: str, six: bool) -> str:
 
 def listening() -> dict[str, str]:
     """`tcp 0.0.0.0:22` -> `sshd[81]`: TCP sockets in LISTEN, UDP sockets bound unconnected."""
-    owners = _socket_owners()
+    owners = socket_owners()
     found: dict[str, str] = {}
     for proto, wanted in (("tcp", TCP_LISTEN), ("tcp6", TCP_LISTEN), ("udp", UDP_UNCONNECTED),
                           ("udp6", UDP_UNCONNECTED)):
@@ -98,7 +92,8 @@ def listening() -> dict[str, str]:
             if len(fields) < 10 or fields[3] != wanted:
                 continue
             subject = "%s %s" % (proto.rstrip("6"), _address(fields[1], proto.endswith("6")))
-            found[subject] = owners.get(fields[9], "unknown process")
+            pid = owners.get(fields[9])
+            found[subject] = _process(pid) if pid else "unknown process"
     return found
 
 
@@ -127,12 +122,7 @@ def authorized_keys(passwd_text: str) -> dict[str, str]:
             continue
         for name in ("authorized_keys", "authorized_keys2"):
             path = os.path.join(fields[5], ".ssh", name)
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    lines = handle.read().splitlines()
-            except OSError:
-                continue
-            for number, entry in enumerate(lines, 1):
+            for number, entry in enumerate(_read_lines(path) or [], 1):
                 words = entry.split()
                 for index, word in enumerate(words[:-1]):
                     if word.startswith(("ssh-", "ecdsa-", "sk-")):
@@ -152,12 +142,7 @@ def cron_entries() -> dict[str, str]:
     found = {}
     for pattern in CRON_FILES:
         for path in sorted(glob.glob(pattern)):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    lines = handle.read().splitlines()
-            except OSError:
-                continue
-            for number, line in enumerate(lines, 1):
+            for number, line in enumerate(_read_lines(path) or [], 1):
                 text = line.strip()
                 if text and not text.startswith("#"):
                     found["%s: %s" % (path, text)] = "line %d" % number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from labrun import Run, run_cli, running_lab, ssh_ops
 
 from assessor.lab import fleet
+
+LAB = os.environ.get("ASSESSOR_HUNT_LAB", "hh")
 
 
 def eicar() -> bytes:
@@ -25,7 +28,7 @@ PAYLOAD = b"#!/bin/sh\n# planted by the hunt test\n"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
     inventory = tmp_path_factory.mktemp("hh") / "inventory.yml"
-    with running_lab("hh", 2, "hardened,weak", inventory) as state:
+    with running_lab(LAB, 2, "hardened,weak", inventory) as state:
         weak = next(h.name for h in state.hosts if h.flavour == "weak")
         plant(state, weak, "/var/tmp/eicar.com", eicar())
         plant(state, weak, "/opt/evil/dropper <b>\x1b[31m", PAYLOAD)

@@ -71,6 +71,7 @@ from typing import Any
 
 from ansible.module_utils.assessor_passwd import parse_passwd
 from ansible.module_utils.assessor_probe_walk import probe_walk, shown
+from ansible.module_utils.assessor_proc_sockets import socket_owners
 from ansible.module_utils.basic import AnsibleModule
 
 MAX_LINES = 2000  # per file: persistence files are short; a huge one is cut, and says so
@@ -392,23 +393,6 @@ def hex_address(text: str) -> tuple[str, int]:
         else:
             ip = ":".join(joined[i:i + 2].hex() for i in range(0, 16, 2))
     return ip, int(port, 16)
-
-
-def socket_owners() -> dict[str, int]:
-    owners: dict[str, int] = {}
-    for pid in pids():
-        try:
-            names = os.listdir("/proc/%d/fd" % pid)
-        except OSError:
-            continue
-        for fd in names:
-            try:
-                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                owners.setdefault(target[8:-1], pid)
-    return owners
 
 
 def probe_sockets() -> list[dict[str, Any]]:

@@ -62,20 +62,20 @@ sweep:
   type: dict
 """
 
-import hashlib
 import json
 import os
 import pwd
 import stat
 import time
 
+from ansible.module_utils.assessor_filehash import file_digests
+from ansible.module_utils.assessor_module_run import exit_timed
 from ansible.module_utils.basic import AnsibleModule
 
 # Filesystems that are not on this host's disks: never walked (NFS, CIFS, FUSE...).
 REMOTE = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "ceph",
           "glusterfs", "fuse.glusterfs", "afs", "davfs", "fuse", "proc", "sysfs",
           "devpts", "cgroup", "cgroup2", "autofs", "debugfs", "tracefs", "securityfs"}
-CHUNK = 1 << 20
 
 
 def skipped_mounts():
@@ -109,19 +109,6 @@ def save_cache(path, cache):
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(cache, handle)
     os.replace(tmp, path)
-
-
-def file_hashes(path):
-    digests = (hashlib.sha256(), hashlib.sha1(), hashlib.md5())
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
-    with os.fdopen(fd, "rb") as handle:
-        while True:
-            block = handle.read(CHUNK)
-            if not block:
-                break
-            for digest in digests:
-                digest.update(block)
-    return [d.hexdigest() for d in digests]
 
 
 def owner(uid):
@@ -180,7 +167,7 @@ def sweep(params, clock=time.monotonic):
             stats["cached"] += 1
         else:
             try:
-                digests = file_hashes(path)
+                digests = file_digests(path, ("sha256", "sha1", "md5"))
             except OSError:
                 continue
             stats["hashed"] += 1
@@ -218,10 +205,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    started = time.monotonic()
-    result = sweep(module.params)
-    result["seconds"] = round(time.monotonic() - started, 3)
-    module.exit_json(changed=False, sweep=result)
+    exit_timed(module, "sweep", sweep)
 
 
 if __name__ == "__main__":

@@ -59,11 +59,11 @@ state:
   type: dict
 """
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from ansible.module_utils.assessor_integrity import integrity
+from ansible.module_utils.assessor_module_run import exit_timed
 from ansible.module_utils.assessor_osrelease import read_os_release
 from ansible.module_utils.assessor_probe_coverage import probe_coverage
 from ansible.module_utils.assessor_watch_inventory import inventories
@@ -106,10 +106,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    started = time.monotonic()
-    result = state(module.params)
-    result["seconds"] = round(time.monotonic() - started, 3)
-    module.exit_json(changed=False, state=result)
+    exit_timed(module, "state", state)
 
 
 if __name__ == "__main__":
