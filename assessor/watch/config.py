@@ -19,7 +19,7 @@ from assessor.yamlfile import LINE, key_line, load_with_lines, strip_lines
 
 STEPS = ("assess", "drift", "coverage", "intel-pull", "hunt", "exposure")
 TOP_KEYS = {"interval", "profile", "steps", "store", "spool", "sinks", "renotify_after",
-            "heartbeat_misses", "min_severity", "taxii", "out", "coverage", "hunt",
+            "heartbeat_misses", "min_severity", "taxii", "misp", "out", "coverage", "hunt",
             "advisories", "drift"}
 DRIFT_KEYS = {"suid_roots", "paths", "exclude"}
 HUNT_KEYS = {"paths", "iocs", "ioc_urls", "max_size_mib", "time_budget"}
@@ -40,6 +40,7 @@ class WatchConfig:
     heartbeat_misses: int = 3
     min_severity: Severity = Severity.MEDIUM
     taxii: list[dict[str, Any]] = field(default_factory=list)
+    misp: list[dict[str, Any]] = field(default_factory=list)  # feeds: {url: ...}
     coverage: CoverageConfig = field(default_factory=CoverageConfig)
     hunt: dict[str, Any] = field(default_factory=dict)
     iocs: tuple[Path, ...] = ()
@@ -97,6 +98,14 @@ def load_config(path: Path) -> WatchConfig:
         raise _fail(path, data, "taxii", "a mapping (or a list of them) with api_root and "
                     "collection")
     taxii = [_taxii_secret(path, t, base) for t in taxii]
+    misp = data.get("misp", [])
+    misp = [misp] if isinstance(misp, dict) else misp
+    if not isinstance(misp, list) or not all(
+            isinstance(f, dict) and str(f.get("url", "")).startswith(("http://", "https://"))
+            and {k for k in f if not k.startswith("__")} == {"url"} for f in misp):
+        raise _fail(path, data, "misp", "a mapping (or a list of them) with the url "
+                    "(http:// or https://) of a MISP feed's directory")
+    misp = [{"url": str(f["url"])} for f in misp]
     hunt = _section(path, data, "hunt", HUNT_KEYS)
     iocs = hunt.get("iocs", [])
     if not isinstance(iocs, list):
@@ -117,7 +126,7 @@ def load_config(path: Path) -> WatchConfig:
         spool=base / str(data.get("spool", "watch-spool")),
         sinks=[_sink(path, s, i, min_severity, base) for i, s in enumerate(sinks)],
         renotify_after=_number(path, data, "renotify_after", 86400), heartbeat_misses=misses,
-        min_severity=min_severity, taxii=taxii,
+        min_severity=min_severity, taxii=taxii, misp=misp,
         coverage=_coverage(path, data), hunt=strip_lines(hunt),
         iocs=tuple(base / str(p) for p in iocs),
         advisories=tuple(base / str(p) for p in advisories),
@@ -142,9 +151,9 @@ def default_steps(data: dict[str, Any]) -> list[str]:
     steps = ["assess", "drift"]
     if "coverage" in data:
         steps.append("coverage")
-    if "taxii" in data:
+    if "taxii" in data or "misp" in data:
         steps.append("intel-pull")
-    if "taxii" in data or "hunt" in data:
+    if "taxii" in data or "misp" in data or "hunt" in data:
         steps.append("hunt")
     if data.get("advisories"):
         steps.append("exposure")

@@ -78,9 +78,9 @@ def run_cycle(config: WatchConfig, inventory: Path, out: Path, store: Store,
     conditions: list[Condition] = []
     drift: list[DriftItem] = []
     judged = Judged()
-    if "intel-pull" in config.steps and config.taxii:
+    if "intel-pull" in config.steps and (config.taxii or config.misp):
         try:
-            notes += intel_pull(config.taxii, store, out / "intel", cycle).notes
+            notes += intel_pull(config.taxii, store, out / "intel", cycle, config.misp).notes
         except AssessorError as exc:  # the cycle goes on with what was pulled before
             notes.append(f"intel-pull failed: {exc.message}")
     if "assess" in config.steps:

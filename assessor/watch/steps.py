@@ -3,8 +3,8 @@
 `assess`, `hunt` and `exposure` call the same pipelines as `assessor assess`, `hunt` and
 `exposure`; `host_states` is one play per cycle (playbooks/watch.yml, role watch_state)
 so drift, integrity and coverage reach each host over one connection; `intel_pull` pulls
-only what a TAXII collection gained since the last pull (the store keeps the cursor) into
-the watch's indicator directory, which every later hunt reads.
+only what a TAXII collection or a MISP feed gained since the last pull (the store keeps
+each source's cursor) into the watch's indicator directory, which every later hunt reads.
 """
 
 from __future__ import annotations
@@ -122,11 +122,12 @@ def hunt(inventory: Path, out: Path, hunt_config: dict[str, Any],
 
 
 def intel_pull(taxii: list[dict[str, Any]], store: Store, intel_dir: Path,
-               cycle: int) -> StepOutput:
-    """New objects only: `added_after` is the cursor the previous pull left in the store."""
+               cycle: int, misp: list[dict[str, Any]] | None = None) -> StepOutput:
+    """New objects only: `added_after` (TAXII) and the events pulled (MISP) are the cursors
+    the previous pull left in the store."""
     from assessor.intel.taxii import Credentials, pull, write_bundle
 
-    notes = []
+    notes = misp_pull(misp or [], store, intel_dir, cycle)
     for index, source in enumerate(taxii):
         api_root, collection = str(source["api_root"]), str(source["collection"])
         key = f"taxii.added_after:{api_root}:{collection}"
@@ -139,3 +140,21 @@ def intel_pull(taxii: list[dict[str, Any]], store: Store, intel_dir: Path,
             store.set_meta(key, result.added_last)
         notes.append(f"intel-pull: {len(result.objects)} new objects from {collection}")
     return StepOutput(notes=notes)
+
+
+def misp_pull(feeds: list[dict[str, Any]], store: Store, intel_dir: Path,
+              cycle: int) -> list[str]:
+    """Each feed's events new or changed since its cursor, one file per feed and cycle."""
+    from assessor.intel.mispfeed import FeedCursor, pull_feed, write_events
+
+    notes = []
+    for index, feed in enumerate(feeds):
+        url = str(feed["url"])
+        key = f"misp.feed:{url}"
+        result = pull_feed(url, FeedCursor.loads(store.get_meta(key)))
+        if result.events:
+            write_events(result.events, intel_dir / f"misp-{cycle:06d}-{index}.json")
+        store.set_meta(key, result.cursor.dumps())
+        notes.append(f"intel-pull: {len(result.events)} new events from MISP feed {url}"
+                     + (" (unchanged)" if result.unchanged else ""))
+    return notes

@@ -1,7 +1,8 @@
 """Real receivers on 127.0.0.1 for the watch's tests, started and stopped by the tests:
 rsyslog from Debian (UDP, and TLS with a CA made now with openssl), an SMTP server
-(aiosmtpd), an HMAC-checking HTTP receiver, OASIS medallion (TAXII 2.1) and a throw-away
-PostgreSQL cluster (initdb + pg_ctl)."""
+(aiosmtpd), an HMAC-checking HTTP receiver, OASIS medallion (TAXII 2.1), a MISP feed (a
+directory served as a web server serves one) and a throw-away PostgreSQL cluster
+(initdb + pg_ctl)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,58 @@ input(type="imtcp" address="127.0.0.1" port="{self.tls_port}" ruleset="tls")
 
     def close(self) -> None:
         stop(self.proc, self.log)
+
+
+class MispFeed:
+    """A MISP feed directory (manifest.json + <uuid>.json), served by the standard library's
+    file server (Last-Modified, and 304 to If-Modified-Since), every request logged."""
+
+    def __init__(self, work: Path) -> None:
+        self.root = work
+        work.mkdir(parents=True, exist_ok=True)
+        self.manifest: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, int]] = []  # (path, status) in order
+        self._write_manifest()
+        log, root = self.requests, str(work)
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, directory=root, **kwargs)
+
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                log.append((self.path, int(code) if str(code).isdigit() else 0))
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _write_manifest(self) -> None:
+        path = self.root / "manifest.json"
+        before = path.stat().st_mtime if path.exists() else 0.0
+        path.write_text(json.dumps(self.manifest, indent=1))
+        # Last-Modified has whole seconds: each change moves it on by one at least; a few
+        # seconds back, so that a client may trust it (not the very second it is sent)
+        later = max(int(time.time()) - 5, before + 1)
+        os.utime(path, (later, later))
+
+    def add_sha256(self, uuid: str, info: str, digest: str) -> None:
+        """One event with one to_ids sha256 attribute, published now."""
+        stamp = int(time.time())
+        event = {"Event": {"uuid": uuid, "info": info, "date": time.strftime("%Y-%m-%d"),
+                           "timestamp": str(stamp),
+                           "Attribute": [{"uuid": f"{uuid[:-4]}a001", "type": "sha256",
+                                          "value": digest, "to_ids": True}]}}
+        (self.root / f"{uuid}.json").write_text(json.dumps(event))
+        self.manifest[uuid] = {"info": info, "date": event["Event"]["date"],
+                               "timestamp": str(stamp), "analysis": 2, "threat_level_id": 1}
+        self._write_manifest()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Taxii:

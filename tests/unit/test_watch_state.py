@@ -97,6 +97,14 @@ def test_coverage_controls_take_the_config_collector_age_and_agents() -> None:
     assert {"coverage.clamav-daemon", "coverage.auditd"} <= set(by_id)
 
 
+def test_a_misp_feed_alone_pulls_and_hunts(tmp_path: Path) -> None:
+    path = tmp_path / "watch.yml"
+    path.write_text("misp: {url: 'http://127.0.0.1:1/feed/'}\n")
+    config = load_config(path)
+    assert config.steps == ("assess", "drift", "intel-pull", "hunt")
+    assert config.misp == [{"url": "http://127.0.0.1:1/feed/"}]
+
+
 def test_config_steps_follow_what_it_gives(tmp_path: Path) -> None:
     (tmp_path / "adv.yaml").write_text("x: 1\n")
     path = tmp_path / "watch.yml"
@@ -119,6 +127,8 @@ def test_config_steps_follow_what_it_gives(tmp_path: Path) -> None:
     ("taxii: {api_root: x}\n", "with api_root and collection"),
     ("steps: [exposure]\n", "needs `advisories`"),
     ("hunt:\n  ioc_urls: [ftp://x/feed.json]\n", "a list of http(s) URLs"),
+    ("misp: {url: ftp://x/feed/}\n", "url (http:// or https://) of a MISP feed"),
+    ("misp: [{url: 'http://x/feed/', token: t}]\n", "of a MISP feed's directory"),
 ])
 def test_config_mistakes_name_file_and_line(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "watch.yml"
