@@ -27,13 +27,33 @@ def load_flavours() -> dict[str, dict[str, Any]]:
             raise ConfigError(f"assessor/lab/flavours/{entry.name}: expected flavour: steps")
         for name, spec in data.items():
             flavour = merged.setdefault(name, {"description": "", "steps": [], "packages": [],
-                                               "python": {}})
+                                               "python": {}, "build": [], "extends": ""})
             flavour["description"] = flavour["description"] or spec.get("description", "")
             flavour["steps"] += spec.get("steps") or []
-            # packages come with the host's root (a variant root, built once), not at boot
+            # packages come with the host's root (a variant root, built once), not at boot,
+            # and so do `build` scripts (run chrooted in that root once it has them)
             flavour["packages"] += spec.get("packages") or []
+            flavour["build"] += spec.get("build") or []
             flavour["python"] = spec.get("python") or flavour["python"]
-    return merged
+            flavour["extends"] = spec.get("extends") or flavour["extends"]
+    return {name: inherited(name, merged) for name in merged}
+
+
+def inherited(name: str, merged: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A flavour with `extends: BASE` is BASE's packages, build and steps, then its own."""
+    flavour = merged[name]
+    base_name = flavour["extends"]
+    if not base_name:
+        return flavour
+    if base_name not in merged or merged[base_name]["extends"]:
+        raise ConfigError(f"lab flavour {name!r} extends {base_name!r}: not a flavour of its "
+                          "own (one level of extends only)")
+    base = merged[base_name]
+    return {**flavour,
+            "steps": [*base["steps"], *flavour["steps"]],
+            "packages": [*base["packages"], *flavour["packages"]],
+            "build": [*base["build"], *flavour["build"]],
+            "python": flavour["python"] or base["python"]}
 
 
 def parse_flavours(spec: str | None, known: dict[str, dict[str, Any]]) -> list[str]:

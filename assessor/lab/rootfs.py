@@ -81,22 +81,27 @@ def recipe_key(release: str) -> str:
 
 @dataclass(frozen=True)
 class RootExtras:
-    """What a flavour adds to the release's root: Debian packages, and a Python venv of
-    wheels the controller downloads from PyPI (flavour keys `packages` and `python`)."""
+    """What a flavour adds to the release's root: Debian packages, a Python venv of
+    wheels the controller downloads from PyPI, and shell scripts run chrooted in the root
+    once both are there (flavour keys `packages`, `python` and `build`)."""
 
     packages: tuple[str, ...] = ()
     venv: str = ""  # where the venv goes on the host
     requirements: tuple[str, ...] = ()
     links: tuple[str, ...] = ()  # the venv's bin/ programs linked into /usr/local/bin
+    build: tuple[str, ...] = ()  # `sh -euc SCRIPT` chrooted, in order (no name server)
 
     @classmethod
     def of(cls, flavour: dict[str, Any]) -> RootExtras:
         python = flavour.get("python") or {}
         return cls(tuple(sorted(set(flavour.get("packages") or ()))), str(python.get("venv", "")),
-                   tuple(python.get("requirements") or ()), tuple(python.get("links") or ()))
+                   tuple(python.get("requirements") or ()), tuple(python.get("links") or ()),
+                   tuple(str(script) for script in flavour.get("build") or ()))
 
     def key(self) -> str:
         text = "\n".join([*self.packages, self.venv, *self.requirements, *self.links])
+        if self.build:  # keys of roots built before `build` existed stay as they were
+            text += "\n" + "\n".join(self.build)
         return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
@@ -148,8 +153,22 @@ def build_variant(base: Path, variant: Path, extras: RootExtras, say: Say) -> No
             (staging / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
     if extras.venv:
         install_venv(staging, extras, log)
+    for script in extras.build:
+        run_build_script(staging, script, log)
     (staging / ".complete").write_text(f"{base.name} + {extras}\n")
     staging.rename(variant)
+
+
+def run_build_script(root: Path, script: str, log: Path) -> None:
+    """One of a flavour's `build` scripts, chrooted into the variant being built."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    with open(log, "a") as out:
+        code = subprocess.run(["chroot", str(root), "sh", "-euc", script], stdout=out,
+                              stderr=subprocess.STDOUT, env=env, timeout=DEBOOTSTRAP_TIMEOUT,
+                              check=False).returncode
+    if code:
+        first = script.strip().splitlines()[0] if script.strip() else ""
+        raise ConfigError(f"lab root build script failed (exit {code}): {first!r}; see {log}")
 
 
 def install_venv(root: Path, extras: RootExtras, log: Path) -> None:

@@ -2,15 +2,21 @@
 real sinks: an HMAC-checking webhook, aiosmtpd, and Debian's rsyslog over UDP and TLS (a CA
 made now with openssl). TAXII indicators come from medallion.
 
-  cycle 1  baseline: what the host is now opens what it must (old ClamAV signatures...)
+  cycle 1  baseline: what the host is now opens what it must (old ClamAV signatures...);
+           clamd runs (the `watched` flavour: hardened, plus clamav-daemon on a database
+           of sigtool hashes made when its root was built), so its coverage passes
   change   a SUID file, a listening port, a failing control, EICAR written now, rsyslog
-           stopped (an agent the config names, and the forwarding to the collector), and
-           TAXII gains an indicator matching a file already on the host
+           stopped (an agent the config names, and the forwarding to the collector), the
+           ClamAV daemon stopped, and TAXII gains an indicator matching a file already on
+           the host
   cycle 2  exactly one alert per change in each sink
   cycle 3  nothing changed: nothing new
-  fix      all undone, the signatures refreshed, and a patch upgrade from the lab's repo
+  fix      all undone (clamd started: it detects a sample again), the signatures
+           refreshed, and a patch upgrade from the lab's repo
   cycle 4  exactly one resolved notice per change; the upgrade is no integrity alert
   down     the host powered off: after heartbeat_misses cycles, one heartbeat alert
+
+Before them, on the same host, a MISP feed pulled incrementally (its own store and sink).
 """
 
 from __future__ import annotations
@@ -29,7 +35,15 @@ from pathlib import Path
 
 import pytest
 from labrun import running_lab, ssh_ops
-from receivers import Mailbox, Rsyslog, Taxii, Webhook, postgres_cluster, wait_for
+from receivers import (
+    Mailbox,
+    MispFeed,
+    Rsyslog,
+    Taxii,
+    Webhook,
+    postgres_cluster,
+    wait_for,
+)
 
 from assessor.lab import fleet
 from assessor.watch.alerts.model import alert_id
@@ -71,7 +85,7 @@ class Sinks:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[fleet.LabState, Path,
                                                                          Sinks, Taxii, str]]:
     work = tmp_path_factory.mktemp("watch-lab")
-    with postgres_cluster() as store_url, running_lab(LAB, 1, "hardened",
+    with postgres_cluster() as store_url, running_lab(LAB, 1, "watched",
                                                      work / "inventory.yml") as state:
         hook, mail, syslog = Webhook(SECRET), Mailbox(), Rsyslog(work / "rsyslog")
         taxii = Taxii(work / "taxii")
@@ -90,6 +104,17 @@ def sh(state: fleet.LabState, command: str) -> str:
     done = ssh_ops(state, state.hosts[0].name, command, timeout=180)
     assert done.returncode == 0, f"{command}: {done.stderr}"
     return done.stdout
+
+
+CLAMD_SCAN = """python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX); s.settimeout(120); s.connect("/run/clamav/clamd.ctl")
+s.sendall(b"nSCAN /usr/share/clamav-testfiles/clam.exe\\n"); print(s.recv(4096).decode())'"""
+
+
+def clamd_finds_the_sample(state: fleet.LabState) -> None:
+    """The daemon itself answers, through its socket, with the lab database's signature."""
+    assert sh(state, CLAMD_SCAN).strip() == (
+        "/usr/share/clamav-testfiles/clam.exe: Lab.Testfile.main.UNOFFICIAL FOUND")
 
 
 def cycle(work: Path, *steps: str, code: int = 0) -> None:
@@ -146,6 +171,53 @@ def new_since(events: dict[str, list[tuple[str, str]]], mark: dict[str, int],
             for sink, got in events.items()}
 
 
+def test_misp_feed_is_pulled_incrementally_and_its_new_event_hunted(
+    world: tuple[fleet.LabState, Path, Sinks, Taxii, str],
+) -> None:
+    """A MISP feed on 127.0.0.1 (its own store and webhook: the scenarios below keep
+    theirs): cycle 1 pulls what the feed has; the feed gains an event whose sha256 is a
+    file on the host, and cycle 2 fetches that event alone and alerts; cycle 3, the feed
+    unchanged, fetches nothing but the manifest's 304 and sends nothing."""
+    state, shared, _, _, _ = world
+    work = shared / "misp"
+    work.mkdir()
+    (work / "inventory.yml").write_text((shared / "inventory.yml").read_text())
+    (work / "hook.key").write_bytes(SECRET)
+    feed, hook = MispFeed(work / "feed"), Webhook(SECRET)
+    try:
+        (work / "watch.yml").write_text(f"""
+interval: 600
+store: misp.db
+misp: {{url: "{feed.url}"}}
+hunt: {{time_budget: 300}}
+sinks:
+  - {{type: webhook, url: "{hook.url}", secret_file: hook.key}}
+""")
+        planted = f"misp payload {uuid.uuid4()}\n"
+        sh(state, f"sudo sh -euc 'mkdir -p /opt/wm && echo {b64(planted)} | base64 -d "
+                  "> /opt/wm/misp.bin'")
+        feed.add_sha256(str(uuid.uuid4()), "an unrelated warning", "0" * 63 + "1")
+        cycle(work, "intel-pull")  # 1: what the feed has now
+        assert [status for _, status in feed.requests] == [200, 200]
+        event = str(uuid.uuid4())
+        feed.add_sha256(event, "CERT warning: payload", hashlib.sha256(planted.encode())
+                        .hexdigest())
+        del feed.requests[:]
+        alert = alert_id(state.hosts[0].name, "hunt", "hunt.ioc:/opt/wm/misp.bin")
+        cycle(work, "intel-pull", "hunt")  # 2: the new event alone, and its alert
+        assert feed.requests == [("/manifest.json", 200), (f"/{event}.json", 200)]
+        assert [m["event"] for m in hook.received if m["alert"]["id"] == alert] == ["open"]
+        sent = len(hook.received)
+        del feed.requests[:]
+        cycle(work, "intel-pull", "hunt")  # 3: unchanged: nothing fetched, nothing sent
+        assert feed.requests == [("/manifest.json", 304)]
+        assert hook.received[sent:] == []
+    finally:
+        sh(state, "sudo rm -rf /opt/wm")
+        feed.close()
+        hook.close()
+
+
 def test_watch_scenarios_reach_every_sink_once(
     world: tuple[fleet.LabState, Path, Sinks, Taxii, str],
 ) -> None:
@@ -159,8 +231,7 @@ printf "%s\\n" \
   "action(type=\\"omfwd\\" target=\\"{collector}\\" port=\\"5514\\" protocol=\\"udp\\")" \
   > /etc/rsyslog.d/90-forward.conf
 systemctl restart rsyslog
-head -c 4096 /dev/zero > /var/lib/clamav/daily.cld
-touch -d "3 hours ago" /var/lib/clamav/daily.cld
+touch -d "3 hours ago" /var/lib/clamav/main.cud /var/lib/clamav/daily.cud
 mkdir -p /opt/wa && echo {b64(PAYLOAD)} | base64 -d > /opt/wa/payload.bin'""")
 
     def aid(kind: str, subject: str) -> str:
@@ -173,10 +244,12 @@ mkdir -p /opt/wa && echo {b64(PAYLOAD)} | base64 -d > /opt/wa/payload.bin'""")
         aid("hunt", "hunt.ioc:/tmp/eicar.com"),
         aid("coverage", "coverage.agent-logs"),
         aid("coverage", "coverage.log-forwarding"),
+        aid("coverage", "coverage.clamav-daemon"),
         aid("hunt", "hunt.ioc:/opt/wa/payload.bin"),
     }
     signatures = aid("coverage", "coverage.clamav-signatures")
 
+    clamd_finds_the_sample(state)
     cycle(work)  # 1: the baseline
     first = sinks.events()
     assert {sink: sorted(e for e in got if e[1] in changes | {signatures})
@@ -190,7 +263,8 @@ systemd-run --unit wa-listen python3 -c "import socket, time
 s = socket.socket(); s.bind((\\"0.0.0.0\\", 4444)); s.listen(); time.sleep(3600)"
 chmod 0664 /etc/passwd
 echo {b64(EICAR)} | base64 -d > /tmp/eicar.com
-systemctl stop syslog.socket rsyslog.service'""")
+systemctl stop syslog.socket rsyslog.service
+systemctl stop clamav-daemon.socket clamav-daemon.service'""")
     taxii.add_sha256(hashlib.sha256(PAYLOAD.encode()).hexdigest(), 1)
 
     cycle(work, *WITHOUT_EXPOSURE)  # 2: each change is one alert in each sink
@@ -198,6 +272,8 @@ systemctl stop syslog.socket rsyslog.service'""")
     assert new_since(second, mark, changes) == {
         s: sorted(("open", i) for i in changes) for s in ("webhook", "email", "udp", "tls")}
     mark = {sink: len(got) for sink, got in second.items()}
+    board = (work / "out" / "watch" / "index.html").read_text()
+    assert "coverage.clamav-daemon (fail)" in board
 
     cycle(work, *WITHOUT_EXPOSURE)  # 3: nothing changed, nothing sent about it
     assert new_since(sinks.events(), mark, changes | {signatures}) == {
@@ -210,10 +286,12 @@ chmod 0644 /etc/passwd
 systemctl start syslog.socket rsyslog.service || \
   {{ sleep 2; systemctl reset-failed rsyslog.service; systemctl start rsyslog.service; }} || \
   {{ journalctl -u rsyslog --no-pager -n 30 >&2; exit 1; }}
-touch /var/lib/clamav/daily.cld
+systemctl start clamav-daemon.socket clamav-daemon.service
+touch /var/lib/clamav/daily.cud
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold \
   assessor-demo={FIXED} libassessor-demo1={FIXED} >/dev/null'""")
 
+    clamd_finds_the_sample(state)
     cycle(work)  # 4: one resolved notice each; the upgrade vouched for by dpkg
     fourth = sinks.events()
     assert new_since(fourth, mark, changes | {signatures}) == {
@@ -234,7 +312,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-
     finally:
         store.close()
     board = (work / "out" / "watch" / "index.html").read_text()
-    assert "coverage.clamav-daemon (fail)" in board  # the lab has no clamd: a gap shown
+    assert "coverage.clamav-daemon (" not in board  # running again: no gap shown
     mark = {sink: len(got) for sink, got in fourth.items()}
 
     subprocess.run(["ssh", "-i", state.key, "-o", f"UserKnownHostsFile={state.known_hosts}",

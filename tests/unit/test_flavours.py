@@ -156,3 +156,39 @@ def test_set_key_value_with_backslash_is_literal() -> None:
 def test_set_key_with_repeated_key_sets_the_effective_value() -> None:
     text = set_key("PASS_MAX_DAYS 1\nPASS_MAX_DAYS 99999\n", "PASS_MAX_DAYS", "365")
     assert parse_login_defs(text)["PASS_MAX_DAYS"] == "365"
+
+
+def test_watched_extends_hardened_and_builds_clamds_database_into_its_root() -> None:
+    from assessor.lab.rootfs import RootExtras
+
+    known = load_flavours()
+    watched, hardened = known["watched"], known["hardened"]
+    assert watched["steps"][:len(hardened["steps"])] == hardened["steps"]
+    assert len(watched["steps"]) > len(hardened["steps"])
+    extras = RootExtras.of(watched)
+    assert extras.packages == ("clamav-daemon", "clamav-testfiles")
+    assert len(extras.build) == 1 and "sigtool --build" in extras.build[0]
+    # the build scripts are part of the variant's key; a flavour without any keeps its key
+    assert extras.key() != RootExtras(extras.packages).key()
+    assert RootExtras.of(known["execnode"]).build == ()
+
+
+def test_extends_is_one_level_of_a_known_flavour() -> None:
+    from assessor.lab import flavours
+
+    merged = {
+        "base": {"description": "b", "steps": [{"run": ["true"]}], "packages": ["a"],
+                 "python": {}, "build": ["echo b"], "extends": ""},
+        "child": {"description": "c", "steps": [{"run": ["false"]}], "packages": ["z"],
+                  "python": {}, "build": [], "extends": "base"},
+        "grandchild": {"description": "g", "steps": [], "packages": [], "python": {},
+                       "build": [], "extends": "child"},
+    }
+    child = flavours.inherited("child", merged)
+    assert child["steps"] == [{"run": ["true"]}, {"run": ["false"]}]
+    assert child["packages"] == ["a", "z"] and child["build"] == ["echo b"]
+    with pytest.raises(ConfigError, match="one level"):
+        flavours.inherited("grandchild", merged)
+    merged["child"]["extends"] = "nowhere"
+    with pytest.raises(ConfigError, match="nowhere"):
+        flavours.inherited("child", merged)
