@@ -55,7 +55,7 @@ class FeedCursor:
 class FeedPull:
     events: tuple[dict[str, Any], ...]  # {"Event": ...} documents, parsed once already
     cursor: FeedCursor
-    requests: int
+    requests_made: int
     unchanged: bool = False  # the manifest answered 304
 
 
