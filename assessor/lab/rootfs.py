@@ -150,6 +150,7 @@ def build_variant(base: Path, variant: Path, extras: RootExtras, say: Say) -> No
         install_venv(staging, extras, log)
     (staging / ".complete").write_text(f"{base.name} + {extras}\n")
     staging.rename(variant)
+    keep_own_debs(variant, base.name.split("-")[0], say)
 
 
 def install_venv(root: Path, extras: RootExtras, log: Path) -> None:
@@ -225,6 +226,18 @@ def build(release: str, root: Path, say: Say) -> None:
     customise(staging)
     (staging / ".complete").write_text(release + "\n")
     staging.rename(root)
+    keep_own_debs(root, release, say)
+
+
+def keep_own_debs(root: Path, release: str, say: Say) -> None:
+    """The root's packages as .debs, while Debian's archive is reachable (build time), for
+    the lab repository to offer hosts their own packages; a failure only costs that."""
+    from assessor.lab.aptrepo import fetch_own_debs  # aptrepo builds on roots, not them on it
+    try:
+        fetch_own_debs(root, release)
+    except ConfigError as exc:
+        say(f"the .debs of {root.name} were not all kept (restore cannot reinstall what "
+            f"the lab repository lacks): {exc}")
 
 
 def install_extras(root: Path, packages: list[str], log: Path) -> None:
