@@ -59,7 +59,8 @@ def test_verdict_is_known_good_only_when_md5sums_and_hunt_are_clean() -> None:
     before = HostPlan("h1", reinstall={"x": "1"}, tampered=["/usr/bin/x"],
                       persistence=["/tmp/i"])
     done = {"reinstalled": ["x=1"]}
-    clean = host_record(before, HostPlan("h1"), done, ["/tmp/i"], None, check=False)
+    moved = [{"action": "file", "path": "/tmp/i", "status": "moved"}]
+    clean = host_record(before, HostPlan("h1"), done, moved, None, check=False)
     assert clean["restored"] and clean["verdict"].startswith("known-good")
     assert clean["before"]["files failing md5sums"] == 1
     assert clean["after"] == {"files failing md5sums": 0, "hunt findings": 0,
@@ -69,7 +70,8 @@ def test_verdict_is_known_good_only_when_md5sums_and_hunt_are_clean() -> None:
     missing = host_record(before, HostPlan("h1", tampered=["/usr/bin/x"]),
                           {"reinstalled": [], "unavailable": ["x=1"]}, [], None, False)
     assert "not offered by any repository: x=1" in missing["verdict"]
-    preview = host_record(before, before, done, ["/tmp/i"], None, check=True)
+    would = [{"action": "file", "path": "/tmp/i", "status": "would-move"}]
+    preview = host_record(before, before, done, would, None, check=True)
     assert not preview["restored"] and preview["reinstalled"] == []
     assert preview["verdict"].startswith("preview only")
 
