@@ -35,6 +35,9 @@ def add_parser(commands: Any) -> None:
     demo = actions.add_parser(
         "demo-repo", help="serve the lab's signed apt repository to its hosts, with the "
         "vulnerable assessor-demo installed (the advisory demo)")
+    demo.add_argument("--own-packages", action="store_true",
+                      help="also offer the hosts' own packages at their installed versions "
+                      "(restore reinstalls tampered ones from it)")
     for sub in (up, status, down, demo):
         sub.add_argument("--name", default="demo", help="lab name (default demo)")
     add_format(status)
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     elif args.lab_command == "down":
         fleet.down(args.name, say)
     elif args.lab_command == "demo-repo":
-        fleet.serve_demo_repo(args.name, say)
+        fleet.serve_demo_repo(args.name, say, own_packages=args.own_packages)
     else:
         show_status(args.name, console, args.format)
     return 0

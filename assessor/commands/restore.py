@@ -22,8 +22,10 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "restore", help="reinstall tampered packages, remove persistence, re-harden, re-hunt",
         description="Reinstall every package whose files fail dpkg's md5sums at its installed "
-        "version from the host's repositories, quarantine what the hunt finds (the case's "
-        "indicators and --iocs), re-apply the hardening profile, patch what --advisories "
+        "version from the host's repositories, remove what the hunt finds (the case's "
+        "indicators and --iocs, and every hunt rule's hits as the rule's remove: says: "
+        "files, lines, units, processes, accounts, shells, mounts, through quarantine), "
+        "re-apply the hardening profile, patch what --advisories "
         "need, then verify integrity and hunt again; the run is attached to the case. "
         "--check shows the plan and changes nothing.",
     )

@@ -17,6 +17,7 @@ import yaml
 
 from assessor.errors import ConfigError
 from assessor.hunt.kinds import KINDS, Context, Hit, NotApplicable, ProbeError
+from assessor.hunt.removal import Removal, parse_removal
 from assessor.results import Finding, Severity, Status
 from assessor.yamlfile import key_line, load_with_lines, strip_lines
 
@@ -25,7 +26,7 @@ PROBES = ("preload", "cron", "systemd", "shell_rc", "authorized_keys", "suid", "
           "accounts", "web_content")
 BUILTIN = "assessor/hunt/rules"
 REQUIRED = ("id", "title", "severity", "attack", "rationale", "expected", "check")
-OPTIONAL = ("fixtures",)
+OPTIONAL = ("fixtures", "remove")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class HuntRule:
     params: Mapping[str, Any]
     source: str  # "file:line" it was read from
     fixtures: Mapping[str, Any] = field(default_factory=dict)
+    remove: Removal = field(default_factory=Removal)  # what removing one of its hits means
 
 
 def builtin_dir() -> Path:
@@ -119,6 +121,7 @@ def parse_rule(path: Path, entry: Any) -> HuntRule:
         attack=entry["attack"].strip(), rationale=" ".join(entry["rationale"].split()),
         expected=entry["expected"].strip(), kind=kind, probes=tuple(probes), params=params,
         source=where, fixtures=strip_lines(entry.get("fixtures") or {}),
+        remove=parse_removal(f"{where}: hunt rule {entry['id']}", entry.get("remove")),
     )
 
 

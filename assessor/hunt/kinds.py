@@ -55,8 +55,25 @@ def lines_of(entries: Iterable[Mapping[str, Any]]) -> Iterable[tuple[Mapping[str
             yield entry, int(line.get("line", 0)), str(line.get("text", ""))
 
 
+def line_facts(entry: Mapping[str, Any], number: int, text: str) -> dict[str, Any]:
+    """Where a hit's line is, as removing it needs: file, line number, text, file kind."""
+    facts = {"path": entry["path"], "line": number, "text": text}
+    if entry.get("kind"):
+        facts["kind"] = entry["kind"]
+    if entry.get("scope"):
+        facts["scope"] = entry["scope"]
+    return facts
+
+
+def hosts_lines(state: Mapping[str, Any], address: str) -> list[dict[str, Any]]:
+    """The /etc/hosts lines giving an indicator address its names (removed with the socket)."""
+    return [{"path": "/etc/hosts", "line": e["line"], "text": e["text"]}
+            for e in state.get("hosts_file", [])
+            if str(e.get("address")) == address and e.get("line") and e.get("text")]
+
+
 def any_line(state: Mapping[str, Any], params: Mapping[str, Any], _: Context) -> Verdict:
-    return [Hit(f"{e['path']}:{n}", f"{e['path']} line {n}: {text}", {"path": e["path"]})
+    return [Hit(f"{e['path']}:{n}", f"{e['path']} line {n}: {text}", line_facts(e, n, text))
             for e, n, text in lines_of(state[params["probe"]])]
 
 
@@ -72,7 +89,7 @@ def suspicious_command(state: Mapping[str, Any], params: Mapping[str, Any], _: C
             scope = f" ({entry['scope']} unit)" if entry.get("scope") else ""
             hits.append(Hit(f"{entry['path']}:{number}",
                             f"{entry['path']}{scope} line {number} {'; '.join(why)}: {text}",
-                            {"path": entry["path"]}))
+                            line_facts(entry, number, text)))
     return hits
 
 
@@ -112,7 +129,7 @@ def key_options(state: Mapping[str, Any], params: Mapping[str, Any], _: Context)
         if bad:
             hits.append(Hit(f"{entry['path']}:{number}",
                             f"{entry['user']}'s key {fingerprint(blob)} carries "
-                            + ", ".join(bad), {"path": entry["path"]}))
+                            + ", ".join(bad), line_facts(entry, number, text)))
     return hits
 
 
@@ -127,7 +144,7 @@ def key_allowlist(state: Mapping[str, Any], params: Mapping[str, Any], _: Contex
         if fp not in allowed and blob not in allowed:
             hits.append(Hit(f"{entry['path']}:{number}",
                             f"{entry['user']}'s {kind} key {fp} is not in the allowlist",
-                            {"path": entry["path"]}))
+                            line_facts(entry, number, text)))
     return hits
 
 
@@ -166,7 +183,7 @@ def process_exe(state: Mapping[str, Any], params: Mapping[str, Any], _: Context)
             hits.append(Hit(f"pid {proc['pid']}",
                             f"process {proc['pid']} ({proc.get('comm')}) {why}; "
                             f"command line: {redacted(str(proc.get('cmdline', '')))}",
-                            {"path": exe}))
+                            {"path": exe, "pid": proc["pid"]}))
     return hits
 
 
@@ -189,7 +206,7 @@ def indicator_process(state: Mapping[str, Any], params: Mapping[str, Any], ctx: 
                             f"process {proc['pid']} is named {name}, an indicator; "
                             f"executable {proc.get('exe')}; command line: "
                             f"{redacted(str(proc.get('cmdline', '')))}",
-                            {"path": proc.get("exe", "")}, sources))
+                            {"path": proc.get("exe", ""), "pid": proc["pid"]}, sources))
             break
     return hits
 
@@ -200,9 +217,10 @@ def hidden_process(state: Mapping[str, Any], params: Mapping[str, Any], _: Conte
         raise ProbeError(str(seen["error"]))
     hits = [Hit(f"pid {p['pid']}", f"process {p['pid']} is in /proc but not in ps's output"
                 + ("" if p.get("stat_readable") else " (its /proc entry is masked)"),
-                {"path": p.get("exe", "")})
+                {"path": p.get("exe", ""), "pid": p["pid"], "kind": "process"})
             for p in seen.get("hidden", [])]
-    hits += [Hit(m, f"something is mounted over {m}, which hides a process from ps")
+    hits += [Hit(m, f"something is mounted over {m}, which hides a process from ps",
+                 {"path": m, "kind": "mount"})
              for m in seen.get("proc_mounts", [])]
     return hits
 
@@ -253,7 +271,9 @@ def indicator_socket(state: Mapping[str, Any], params: Mapping[str, Any], ctx: C
                 hits.append(Hit(subject,
                                 f"{sock.get('exe') or 'a process'} (pid {sock.get('pid')}) "
                                 f"{what} indicator address {address}:{port}",
-                                {"path": sock.get("exe", "")}, sources))
+                                {"path": sock.get("exe", ""), "pid": sock.get("pid"),
+                                 "hosts": hosts_lines(state, address)
+                                 if address in by_name else []}, sources))
     return hits
 
 
@@ -275,7 +295,7 @@ def login_shell(shell: str) -> bool:
 def uid0_accounts(state: Mapping[str, Any], params: Mapping[str, Any], _: Context) -> Verdict:
     allowed = set(params.get("allowed", ["root"]))
     return [Hit(u["name"], f"account {u['name']} has UID 0 (/etc/passwd line {u.get('line')})",
-                {"path": "/etc/passwd"})
+                {"path": "/etc/passwd", "name": u["name"]})
             for u in state["accounts"] if str(u.get("uid")) == "0" and u["name"] not in allowed]
 
 
@@ -293,7 +313,7 @@ def shells_added(state: Mapping[str, Any], params: Mapping[str, Any], ctx: Conte
                   or int(u["uid"]) >= uid_min}
         since = f"a system account (UID below {uid_min})"
     return [Hit(u["name"], f"account {u['name']} (UID {u.get('uid')}) has the login shell "
-                f"{u.get('shell')}: {since}", {"path": "/etc/passwd"})
+                f"{u.get('shell')}: {since}", {"path": "/etc/passwd", "name": u["name"]})
             for u in state["accounts"]
             if login_shell(str(u.get("shell", ""))) and u["name"] not in before]
 

@@ -217,21 +217,24 @@ def restore_run(path: Path) -> Attachment:
 
 
 def quarantine_events(path: Path, who: str, source: str) -> list[Event]:
-    """What `hunt --quarantine` (and restore's quarantine step) moved, from the run's
-    quarantine/manifest.json: items with host, path, sha256, status and history."""
+    """What `hunt --quarantine` (and restore's quarantine step) moved or removed, from the
+    run's quarantine/manifest.json: items with host, action, path, sha256, status, history."""
     manifest = path / QUARANTINE_MANIFEST
     if not manifest.is_file():
         return []
     events = []
     for item in items(read_json(manifest).get("items")):
         host, status = text(item.get("host"), 255), text(item.get("status"))
-        if not host or status != "moved":
+        if not host or status not in ("moved", "removed"):
             continue
         moved = [h for h in items(item.get("history")) if h.get("action") == "quarantine"]
         when = text(moved[-1].get("at")) if moved else ""
-        events.append(Event(when, host, "quarantined",
-                            f"{text(item.get('path'))} sha256={text(item.get('sha256'), 64)}"
-                            f" -> vault", who, source))
+        action = text(item.get("action")) or "file"
+        what = (f"{text(item.get('path'))} sha256={text(item.get('sha256'), 64)} -> vault"
+                if action == "file" else f"{text(item.get('path'))} ({action}): "
+                f"{text(item.get('reason'), 300)}")
+        events.append(Event(when, host, "killed" if action == "process" else "quarantined",
+                            what, who, source))
     return events
 
 

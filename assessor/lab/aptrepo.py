@@ -142,16 +142,60 @@ def debian_debs(cache: Path, release: str | None = None) -> list[Path]:
     if missing and release in (None, machine_release()):
         run("apt-get", "download", *missing, cwd=cache)
     elif missing:
-        state = cache / "apt-state"
-        (state / "lists/partial").mkdir(parents=True, exist_ok=True)
-        (state / "archives/partial").mkdir(parents=True, exist_ok=True)
-        (state / "sources.list").write_text(f"deb {ARCHIVE} {release} main\n")
-        private = ["-o", f"Dir::Etc::sourcelist={state / 'sources.list'}",
-                   "-o", "Dir::Etc::sourceparts=-", "-o", f"Dir::State::Lists={state / 'lists'}",
-                   "-o", f"Dir::Cache={state}", "-o", "Dir::State::status=/dev/null"]
+        private = private_apt(cache / "apt-state", str(release))
         run("apt-get", *private, "update", "-q")
         run("apt-get", *private, "download", *missing, cwd=cache)
     return sorted(p for name in FROM_DEBIAN for p in cache.glob(f"{name}_*.deb"))
+
+
+def private_apt(state: Path, release: str) -> list[str]:
+    """apt-get options for a private apt state over Debian `release`: this machine's own apt
+    configuration is never read nor touched."""
+    (state / "lists/partial").mkdir(parents=True, exist_ok=True)
+    (state / "archives/partial").mkdir(parents=True, exist_ok=True)
+    mirror = os.environ.get("ASSESSOR_DEBIAN_MIRROR", ARCHIVE)
+    (state / "sources.list").write_text(f"deb {mirror} {release} main\n")
+    return ["-o", f"Dir::Etc::sourcelist={state / 'sources.list'}",
+            "-o", "Dir::Etc::sourceparts=-", "-o", f"Dir::State::Lists={state / 'lists'}",
+            "-o", f"Dir::Cache={state}", "-o", "Dir::State::status=/dev/null"]
+
+
+def own_debs_dir(root: Path) -> Path:
+    """Where the .debs of a lab root's installed packages are kept (one dir per root)."""
+    cache = Path(os.environ.get("ASSESSOR_CACHE", "/var/cache/assessor")) / "debs"
+    return cache / "roots" / root.name
+
+
+def fetch_own_debs(root: Path, release: str) -> Path:
+    """Every package installed in a lab root, as a .deb at its installed version, downloaded
+    from Debian's archive once when the root is built (never at test time) and kept, so
+    that the lab's repository can offer a host its own packages (restore reinstalls a
+    tampered one from it: lab hosts reach no mirror). Packages the archive no longer has
+    at that version are listed in missing.txt; the rest is still kept."""
+    dest = own_debs_dir(root)
+    if (dest / ".complete").exists():
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = {f"{name}={version}" for name, version in installed(root).items()}
+    have = {f"{d.name.split('_')[0]}={d.name.split('_')[1].replace('%3a', ':')}"
+            for d in dest.glob("*.deb")}
+    todo = sorted(wanted - have)
+    missing: list[str] = []
+    if todo:
+        options = private_apt(dest / "apt-state", release)
+        run("apt-get", *options, "update", "-q")
+        try:
+            run("apt-get", *options, "download", *todo, cwd=dest)
+        except ConfigError:  # one version gone from the archive: the others one by one
+            for spec in todo:
+                try:
+                    run("apt-get", *options, "download", spec, cwd=dest)
+                except ConfigError:
+                    missing.append(spec)
+        shutil.rmtree(dest / "apt-state", ignore_errors=True)
+    (dest / "missing.txt").write_text("".join(f"{m}\n" for m in missing))
+    (dest / ".complete").write_text(f"{len(wanted) - len(missing)} of {len(wanted)}\n")
+    return dest
 
 
 @dataclass(frozen=True)
@@ -160,12 +204,21 @@ class Repo:
     key: Path
 
 
-def build_repo(dest: Path, release: str = "bookworm") -> Repo:
-    """Packages, Release and a signed InRelease in `dest` (a flat repository) for `release`."""
+def build_repo(dest: Path, release: str = "bookworm", own: tuple[Path, ...] = ()) -> Repo:
+    """Packages, Release and a signed InRelease in `dest` (a flat repository) for `release`;
+    with `own`, also the .debs of those directories (fetch_own_debs: the hosts' own
+    packages at their installed versions)."""
     dest.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="asr-debs-") as work:
         for deb in PACKAGES:
             shutil.copy(build_deb(deb, Path(work)), dest)
+    for directory in own:
+        for deb_file in directory.glob("*.deb"):
+            if not (dest / deb_file.name).exists():
+                try:
+                    os.link(deb_file, dest / deb_file.name)
+                except OSError:
+                    shutil.copy(deb_file, dest)
     cache = Path(os.environ.get("ASSESSOR_CACHE", "/var/cache/assessor")) / "debs"
     if release != machine_release():
         cache = cache / release
@@ -275,14 +328,14 @@ def installed(root: Path) -> dict[str, str]:
     return versions
 
 
-def serve_demo(root_of_host: dict[str, Path], work: Path) -> Repo:
+def serve_demo(root_of_host: dict[str, Path], work: Path, own: tuple[Path, ...] = ()) -> Repo:
     """The advisory demo: every host gets the repository and the vulnerable assessor-demo.
 
     What `make demo-advisory` shows a newcomer: exposure finds the hosts exposed to the
     bulletin in inventories/example/, patch --check says what it would do, patch fixes it
     from this repository, and exposure is clean again.
     """
-    repo = build_repo(work)
+    repo = build_repo(work, own=own)
     for root in root_of_host.values():
         serve_to_host(root, repo)
         install_vulnerable(root)

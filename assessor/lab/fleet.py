@@ -319,8 +319,10 @@ def status(name: str) -> tuple[LabState | None, list[HostStatus]]:
     return state, rows
 
 
-def serve_demo_repo(name: str, say: Say = print) -> None:
-    """Give every host of a running lab the demo repository and the vulnerable package."""
+def serve_demo_repo(name: str, say: Say = print, own_packages: bool = False) -> None:
+    """Give every host of a running lab the demo repository and the vulnerable package;
+    with `own_packages`, the repository also offers the hosts' own packages at their
+    installed versions (the .debs kept when their root was built), as a mirror would."""
     require_root()
     network.check_name(name)
     state = read_state(name)
@@ -329,7 +331,13 @@ def serve_demo_repo(name: str, say: Say = print) -> None:
     roots = {h.name: host_paths(state, h)["merged"] for h in state.hosts}
     work = lab_dir(name) / "repo"
     shutil.rmtree(work, ignore_errors=True)
-    aptrepo.serve_demo(roots, work)
+    own: tuple[Path, ...] = ()
+    if own_packages:
+        known = load_flavours()
+        built = {ensure_rootfs(state.release, say, RootExtras.of(known[h.flavour]))
+                 for h in state.hosts}
+        own = tuple(aptrepo.fetch_own_debs(root, state.release) for root in sorted(built))
+    aptrepo.serve_demo(roots, work, own)
     say(f"lab {name!r}: {len(roots)} hosts use the signed repository {work} and run "
         "assessor-demo 1.0-1, which inventories/example/cert-demo-bulletin.yaml says is "
         "vulnerable")

@@ -157,6 +157,7 @@ def build_variant(base: Path, variant: Path, extras: RootExtras, say: Say) -> No
         run_build_script(staging, script, log)
     (staging / ".complete").write_text(f"{base.name} + {extras}\n")
     staging.rename(variant)
+    keep_own_debs(variant, base.name.split("-")[0], say)
 
 
 def run_build_script(root: Path, script: str, log: Path) -> None:
@@ -244,6 +245,18 @@ def build(release: str, root: Path, say: Say) -> None:
     customise(staging)
     (staging / ".complete").write_text(release + "\n")
     staging.rename(root)
+    keep_own_debs(root, release, say)
+
+
+def keep_own_debs(root: Path, release: str, say: Say) -> None:
+    """The root's packages as .debs, while Debian's archive is reachable (build time), for
+    the lab repository to offer hosts their own packages; a failure only costs that."""
+    from assessor.lab.aptrepo import fetch_own_debs  # aptrepo builds on roots, not them on it
+    try:
+        fetch_own_debs(root, release)
+    except ConfigError as exc:
+        say(f"the .debs of {root.name} were not all kept (restore cannot reinstall what "
+            f"the lab repository lacks): {exc}")
 
 
 def install_extras(root: Path, packages: list[str], log: Path) -> None:

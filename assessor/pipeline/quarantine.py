@@ -1,6 +1,7 @@
 """Quarantine the hunt's detections, and restore them from a run's manifest.
 
-plan: the failing file detections of each host (assessor.quarantine.candidates); runner:
+plan: the failing file detections of each host, and for restore every rule's hits as the
+rule's `remove:` says (assessor.quarantine.candidates); runner:
 playbooks/quarantine.yml, one module run per host that has items, in waves, check mode
 for --check; judge: one finding per item; record: quarantine/manifest.json in the run
 directory. Restore reads that manifest back, puts the bytes and metadata back on the
@@ -46,6 +47,8 @@ class QuarantineOptions:
     enabled: bool = False
     check: bool = False
     kill_processes: bool = False
+    # also what every hunt rule found, as its `remove:` says (restore); else files only
+    persistence: bool = False
     serial: str = "100%"
     max_fail_percentage: int = 100
     forks: int = 20
@@ -99,13 +102,15 @@ def quarantine_hosts(
     results: list[HostResult], run_id: str, inventory: Path, run_dir: Path,
     options: QuarantineOptions, console: Console,
 ) -> list[HostResult]:
-    """Move every host's detections into its vault (or show what would move)."""
-    items: list[QuarantineItem] = [i for r in results for i in candidates(r)]
+    """Move every host's detections into its vault (or show what would move); with
+    `persistence`, remove what the hunt rules found too (units, lines, processes...)."""
+    items: list[QuarantineItem] = [i for r in results
+                                   for i in candidates(r, None if options.persistence else {})]
     if not items:
         write_manifest(run_dir, Manifest(run_id=run_id, check=options.check))
         return results
     console.print(("showing what would move (--check)…" if options.check else
-                   f"quarantining {len(items)} file(s)…"), markup=False)
+                   f"quarantining {len(items)} item(s)…"), markup=False)
     done = run_items("quarantine", [{"host": i.host, **i.for_host()} for i in items],
                      run_id, inventory, run_dir / QUARANTINE / "ansible", options)
     for record in done:
@@ -125,11 +130,12 @@ def quarantine_hosts(
 def items_table(title: str, done: Iterable[Mapping[str, Any]]) -> Table:
     """What happened to each item, host data made printable (no terminal escapes)."""
     table = Table(title=title)
-    columns = ("host", "id", "status", "path", "reason")
+    columns = ("host", "id", "action", "status", "path", "reason")
     for column in columns:
         table.add_column(column, overflow="fold")
     for item in done:
-        table.add_row(*(Text(printable(str(item.get(c, "")))) for c in columns))
+        table.add_row(*(Text(printable(str(item.get(c, "") or ("file" if c == "action"
+                                                               else "")))) for c in columns))
     return table
 
 

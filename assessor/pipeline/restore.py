@@ -26,7 +26,7 @@ from typing import Any
 from rich.console import Console
 
 from assessor.errors import ConfigError
-from assessor.incident.attach import RESTORE, quarantine_events, read_runs
+from assessor.incident.attach import RESTORE, read_runs
 from assessor.incident.record import attach, load_case, operator
 from assessor.intel import Indicator, IndicatorType, Origin
 from assessor.inventory import InventoryHost, load_inventory
@@ -34,6 +34,8 @@ from assessor.pipeline import HostsOptions
 from assessor.pipeline.hardening import HardenOptions, harden
 from assessor.pipeline.hunt import HuntOptions, run_hunt
 from assessor.pipeline.patching import PatchOptions, patch
+from assessor.quarantine.items import unremovable
+from assessor.quarantine.manifest import manifest_file
 from assessor.results import HostResult, RunResult, Status
 from assessor.rundir import ASSESS_AFTER, ASSESS_BEFORE, new_run_dir, now, write_text
 from assessor.runner import HostOutcome, run_playbook
@@ -67,6 +69,7 @@ class HostPlan:
     unowned: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)  # pkg=version no repository offers
     persistence: list[str] = field(default_factory=list)
+    unremovable: list[str] = field(default_factory=list)  # findings no removal declared
     error: str = ""
 
 
@@ -91,7 +94,8 @@ def quarantiner() -> Quarantiner | None:
     def run(results: list[HostResult], run: RunResult, inventory: Path, run_dir: Path,
             check: bool, console: Console) -> list[HostResult]:
         return list(step(results, run.run_id, inventory, run_dir,
-                         options(enabled=True, check=check), console))
+                         options(enabled=True, check=check, kill_processes=True,
+                                 persistence=True), console))
     return run
 
 
@@ -129,8 +133,11 @@ def found(outcome: HostOutcome | None) -> dict[str, Any]:
 
 
 def detections(result: HostResult) -> list[str]:
+    """Every failing hit of the hunt: indicator and ClamAV files, and each rule's hits (the
+    rules' own summary findings and the quarantine's are not hits)."""
     return sorted(f.control_id.removeprefix("hunt.ioc:") for f in result.findings
-                  if f.control_id.startswith("hunt.ioc:") and f.status is Status.FAIL)
+                  if f.status is Status.FAIL and ":" in f.control_id
+                  and not f.control_id.startswith("hunt.quarantine:"))
 
 
 def make_plans(hosts: list[InventoryHost], verified: dict[str, HostOutcome],
@@ -151,6 +158,7 @@ def make_plans(hosts: list[InventoryHost], verified: dict[str, HostOutcome],
         if hunt is not None and hunt.error:
             plan.error = plan.error or f"hunt: {hunt.error}"
         plan.persistence = detections(hunt) if hunt is not None else []
+        plan.unremovable = unremovable(hunt) if hunt is not None else []
         plans.append(plan)
     return plans
 
@@ -278,7 +286,8 @@ def show_plan(plans: list[HostPlan], options: RestoreOptions, console: Console) 
             continue
         console.print(f"{plan.name}: {verb} reinstall "
                       f"{', '.join(f'{k}={v}' for k, v in plan.reinstall.items()) or 'nothing'}"
-                      f" ({len(plan.tampered)} file(s) fail their md5sums); {verb} quarantine "
+                      f" ({len(plan.tampered)} file(s) fail their md5sums); {verb} remove "
+                      f"{len(plan.persistence)} hunt finding(s) through quarantine: "
                       f"{', '.join(plan.persistence) or 'nothing'}; {verb} re-apply profile "
                       f"{options.profile or 'server-l1'}"
                       + (f" and patch for {len(options.advisories)} advisory file(s)"
@@ -287,16 +296,20 @@ def show_plan(plans: list[HostPlan], options: RestoreOptions, console: Console) 
             console.print(f"{plan.name}: no repository offers {', '.join(plan.unavailable)} "
                           "at the installed version: those files stay as they are",
                           markup=False)
+        if plan.unremovable:
+            console.print(f"{plan.name}: no removal for {'; '.join(plan.unremovable)}",
+                          markup=False)
         if plan.unowned:
             console.print(f"{plan.name}: {len(plan.unowned)} failing file(s) no package owns: "
                           f"{', '.join(plan.unowned[:5])}", markup=False)
 
 
 def remove_persistence(hunted: RunResult, plans: list[HostPlan], options: RestoreOptions,
-                       run_dir: Path, console: Console) -> dict[str, list[str]]:
-    """Quarantine what the hunt found; without the quarantine pipeline nothing is removed
-    and the hosts are not called restored (the re-hunt still finds it). Returns per host
-    the paths the quarantine manifest says were moved."""
+                       run_dir: Path, console: Console) -> dict[str, list[dict[str, Any]]]:
+    """Remove what the hunt found through quarantine, as each rule's `remove:` says (with
+    check: only show it); without the quarantine pipeline nothing is removed and the hosts
+    are not called restored (the re-hunt still finds it). Returns per host the items of the
+    quarantine manifest: action, path, status, reason, whether it can be undone."""
     wanted = {p.name for p in plans if p.persistence and not p.error}
     if not wanted:
         return {}
@@ -307,14 +320,19 @@ def remove_persistence(hunted: RunResult, plans: list[HostPlan], options: Restor
         return {}
     results = [h for h in hunted.hosts if h.name in wanted]
     step(results, hunted, options.inventory, run_dir, options.check, console)
-    moved: dict[str, list[str]] = {}
-    for event in quarantine_events(run_dir, operator(), "restore"):
-        moved.setdefault(event.host, []).append(event.what.split(" sha256=")[0])
-    return moved
+    path = manifest_file(run_dir)
+    items = json.loads(path.read_text()).get("items", []) if path.is_file() else []
+    done: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        done.setdefault(str(item.get("host")), []).append(
+            {k: item.get(k) for k in ("id", "action", "path", "status", "reason",
+                                      "reversible", "vault") if item.get(k) is not None})
+    return done
 
 
 def host_record(before: HostPlan, after: HostPlan, reinstalled: dict[str, Any],
-                quarantined: list[str], harden_dir: Path | None, check: bool) -> dict[str, Any]:
+                removal: list[dict[str, Any]], harden_dir: Path | None,
+                check: bool) -> dict[str, Any]:
     state = {
         "before": {"files failing md5sums": len(before.tampered),
                    "hunt findings": len(before.persistence),
@@ -325,6 +343,9 @@ def host_record(before: HostPlan, after: HostPlan, reinstalled: dict[str, Any],
                   "baseline score": score_of(harden_dir, ASSESS_AFTER, after.name)
                   if harden_dir and not check else None},
     }
+    failed = [f"{i.get('action', 'file')} {i.get('path')} ({i.get('status')}: "
+              f"{i.get('reason')})" for i in removal
+              if i.get("status") not in ("moved", "removed", "would-move", "would-remove")]
     clean = not after.error and not after.tampered and not after.persistence
     problems = [why for why in (
         before.error, after.error, reinstalled.get("error"),
@@ -332,12 +353,21 @@ def host_record(before: HostPlan, after: HostPlan, reinstalled: dict[str, Any],
         if reinstalled.get("unavailable") else "",
         f"still failing md5sums: {', '.join(after.tampered)}" if after.tampered else "",
         f"hunt still finds: {', '.join(after.persistence)}" if after.persistence else "",
+        f"no removal for: {'; '.join(before.unremovable)}" if before.unremovable else "",
+        f"not removed: {', '.join(failed)}" if failed else "",
     ) if why]
     return {
         "name": before.name, **state, "tampered": before.tampered, "unowned": before.unowned,
         "plan": {"reinstall": before.reinstall, "quarantine": before.persistence},
         "reinstalled": [] if check else list(reinstalled.get("reinstalled", [])),
-        "quarantined": [] if check else quarantined,
+        "quarantined": [] if check else [f"{i.get('action', 'file')} {i.get('path')}"
+                                         for i in removal if i.get("action") != "process"
+                                         and i.get("status") in ("moved", "removed")],
+        "killed": [] if check else [f"{i.get('path')}: {i.get('reason')}" for i in removal
+                                    if i.get("action") == "process"
+                                    and i.get("status") == "removed"],
+        "removal": removal,  # with check: what would be removed, as the manifest says
+        "not removable": before.unremovable,
         "restored": clean and not check,
         "verdict": ("preview only (--check): nothing changed" if check else
                     "known-good: md5sums match, no hunt finding" if clean else

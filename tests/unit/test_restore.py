@@ -59,7 +59,8 @@ def test_verdict_is_known_good_only_when_md5sums_and_hunt_are_clean() -> None:
     before = HostPlan("h1", reinstall={"x": "1"}, tampered=["/usr/bin/x"],
                       persistence=["/tmp/i"])
     done = {"reinstalled": ["x=1"]}
-    clean = host_record(before, HostPlan("h1"), done, ["/tmp/i"], None, check=False)
+    moved = [{"action": "file", "path": "/tmp/i", "status": "moved"}]
+    clean = host_record(before, HostPlan("h1"), done, moved, None, check=False)
     assert clean["restored"] and clean["verdict"].startswith("known-good")
     assert clean["before"]["files failing md5sums"] == 1
     assert clean["after"] == {"files failing md5sums": 0, "hunt findings": 0,
@@ -69,7 +70,8 @@ def test_verdict_is_known_good_only_when_md5sums_and_hunt_are_clean() -> None:
     missing = host_record(before, HostPlan("h1", tampered=["/usr/bin/x"]),
                           {"reinstalled": [], "unavailable": ["x=1"]}, [], None, False)
     assert "not offered by any repository: x=1" in missing["verdict"]
-    preview = host_record(before, before, done, ["/tmp/i"], None, check=True)
+    would = [{"action": "file", "path": "/tmp/i", "status": "would-move"}]
+    preview = host_record(before, before, done, would, None, check=True)
     assert not preview["restored"] and preview["reinstalled"] == []
     assert preview["verdict"].startswith("preview only")
 
@@ -80,3 +82,33 @@ def test_restore_needs_a_host_and_a_case(capsys: pytest.CaptureFixture[str]) -> 
     args = build_parser().parse_args(["restore", "-i", "inv", "--limit", "h1", "--case",
                                       "IR-1", "--check", "--advisories", "a.yaml"])
     assert args.check and args.advisories == [Path("a.yaml")] and args.cases == Path("evidence")
+
+
+def test_every_hunt_hit_counts_and_what_cannot_be_removed_is_named() -> None:
+    def hit(control: str, status: Status = Status.FAIL, evidence: str = "") -> Finding:
+        return Finding(control_id=control, title="t", section="Threats",
+                       severity=Severity.CRITICAL, status=status, reason="r", expected="e",
+                       observed="o", refs={"rule": control.split(":")[0]}, evidence=evidence)
+    run = RunResult(run_id="r", started="t", finished="t", tool_version="v",
+                    catalogue_version="c", profile="hunt", inventory="i",
+                    hosts=[HostResult("h1", findings=[
+                        hit("hunt.files"), hit("hunt.ioc:/tmp/x"),
+                        hit("hunt.persist.cron:/etc/cron.d/x:1", evidence="{path: /etc/cron.d/x,"
+                            " line: 1, text: '* * * * * root /tmp/.x', kind: crontab}"),
+                        hit("hunt.live.kernel-module-unpackaged:diamorphine"),
+                        hit("hunt.quarantine:/tmp/x", Status.PASS),
+                        hit("hunt.persist.systemd", Status.PASS)])])
+    (plan,) = make_plans([InventoryHost("h1", "10.0.0.2", ())],
+                         {"h1": integrity([])}, run)
+    assert plan.persistence == ["/tmp/x", "hunt.live.kernel-module-unpackaged:diamorphine",
+                                "hunt.persist.cron:/etc/cron.d/x:1"]
+    assert len(plan.unremovable) == 1 and "reboot the host" in plan.unremovable[0]
+    refused = [{"action": "lines", "path": "/etc/cron.d/x", "status": "refused",
+                "reason": "line 1 is not what the hunt saw any more"}]
+    # the re-hunt still sees the module; a verdict names why it stays and what was refused
+    after = HostPlan("h1", persistence=["hunt.live.kernel-module-unpackaged:diamorphine"])
+    record = host_record(plan, after, {}, refused, None, check=False)
+    assert not record["restored"]
+    assert "no removal for: hunt.live.kernel-module-unpackaged:diamorphine" in record["verdict"]
+    assert "not removed: lines /etc/cron.d/x (refused: line 1" in record["verdict"]
+    assert record["not removable"] == plan.unremovable

@@ -426,7 +426,8 @@ def probe_hosts_file() -> list[dict[str, Any]]:
     for entry in read_lines("/etc/hosts") or []:
         words = entry["text"].split("#", 1)[0].split()
         if len(words) >= 2:
-            names.append({"address": words[0], "names": words[1:], "line": entry["line"]})
+            names.append({"address": words[0], "names": words[1:], "line": entry["line"],
+                          "text": entry["text"]})
     return names
 
 
