@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assessor.errors import ConfigError
+from assessor.lab import debarchive
 
 TIMEOUT = 180
 LIBRARY = "/usr/lib/assessor-demo/libassessor-demo.so.1"
@@ -35,7 +36,6 @@ LIBRARY_PAYLOAD = Path("/lib/x86_64-linux-gnu/libBrokenLocale.so.1")  # any smal
 FROM_DEBIAN = ("python3-apt", "python-apt-common", "distro-info-data")
 KEYRING = "/etc/apt/keyrings/assessor-lab.gpg"
 DEB822_RELEASES = ("trixie",)  # releases whose hosts are given the repository as *.sources
-ARCHIVE = "http://deb.debian.org/debian"
 REBOOT_POSTINST = """#!/bin/sh
 set -e
 # like libc6 and the kernel: a running system keeps the old code until it reboots
@@ -142,13 +142,7 @@ def debian_debs(cache: Path, release: str | None = None) -> list[Path]:
     if missing and release in (None, machine_release()):
         run("apt-get", "download", *missing, cwd=cache)
     elif missing:
-        state = cache / "apt-state"
-        (state / "lists/partial").mkdir(parents=True, exist_ok=True)
-        (state / "archives/partial").mkdir(parents=True, exist_ok=True)
-        (state / "sources.list").write_text(f"deb {ARCHIVE} {release} main\n")
-        private = ["-o", f"Dir::Etc::sourcelist={state / 'sources.list'}",
-                   "-o", "Dir::Etc::sourceparts=-", "-o", f"Dir::State::Lists={state / 'lists'}",
-                   "-o", f"Dir::Cache={state}", "-o", "Dir::State::status=/dev/null"]
+        private = debarchive.private_state(cache / "apt-state", str(release))
         run("apt-get", *private, "update", "-q")
         run("apt-get", *private, "download", *missing, cwd=cache)
     return sorted(p for name in FROM_DEBIAN for p in cache.glob(f"{name}_*.deb"))
