@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assessor.errors import ConfigError
+from assessor.lab import debarchive
 
 TIMEOUT = 180
 LIBRARY = "/usr/lib/assessor-demo/libassessor-demo.so.1"
@@ -35,7 +36,6 @@ LIBRARY_PAYLOAD = Path("/lib/x86_64-linux-gnu/libBrokenLocale.so.1")  # any smal
 FROM_DEBIAN = ("python3-apt", "python-apt-common", "distro-info-data")
 KEYRING = "/etc/apt/keyrings/assessor-lab.gpg"
 DEB822_RELEASES = ("trixie",)  # releases whose hosts are given the repository as *.sources
-ARCHIVE = "http://deb.debian.org/debian"
 REBOOT_POSTINST = """#!/bin/sh
 set -e
 # like libc6 and the kernel: a running system keeps the old code until it reboots
@@ -142,22 +142,10 @@ def debian_debs(cache: Path, release: str | None = None) -> list[Path]:
     if missing and release in (None, machine_release()):
         run("apt-get", "download", *missing, cwd=cache)
     elif missing:
-        private = private_apt(cache / "apt-state", str(release))
+        private = debarchive.private_state(cache / "apt-state", str(release))
         run("apt-get", *private, "update", "-q")
         run("apt-get", *private, "download", *missing, cwd=cache)
     return sorted(p for name in FROM_DEBIAN for p in cache.glob(f"{name}_*.deb"))
-
-
-def private_apt(state: Path, release: str) -> list[str]:
-    """apt-get options for a private apt state over Debian `release`: this machine's own apt
-    configuration is never read nor touched."""
-    (state / "lists/partial").mkdir(parents=True, exist_ok=True)
-    (state / "archives/partial").mkdir(parents=True, exist_ok=True)
-    mirror = os.environ.get("ASSESSOR_DEBIAN_MIRROR", ARCHIVE)
-    (state / "sources.list").write_text(f"deb {mirror} {release} main\n")
-    return ["-o", f"Dir::Etc::sourcelist={state / 'sources.list'}",
-            "-o", "Dir::Etc::sourceparts=-", "-o", f"Dir::State::Lists={state / 'lists'}",
-            "-o", f"Dir::Cache={state}", "-o", "Dir::State::status=/dev/null"]
 
 
 def own_debs_dir(root: Path) -> Path:
@@ -182,7 +170,7 @@ def fetch_own_debs(root: Path, release: str) -> Path:
     todo = sorted(wanted - have)
     missing: list[str] = []
     if todo:
-        options = private_apt(dest / "apt-state", release)
+        options = debarchive.private_state(dest / "apt-state", release)
         run("apt-get", *options, "update", "-q")
         try:
             run("apt-get", *options, "download", *todo, cwd=dest)

@@ -1,22 +1,17 @@
 """OpenSCAP as an independent judge: Debian's scanner and SSG content on a lab host's tree.
 
-`oscap-chroot ROOT ...` is `OSCAP_PROBE_ROOT=ROOT oscap ...` (the script sets nothing
-else): the probes chroot into the tree, so a host's absolute symlinks resolve inside the
-host. Not every probe only reads: oscap 1.3.7's dpkginfo probe has apt build its package
-cache in the tree (var/cache/apt/*.bin and temporary files in /), so the tree is scanned
-through a read-only bind mount, where apt keeps its cache in memory. The scan is tailored
-to exactly the SSG rules the catalogue cites, with the CIS Debian 12 values that
-ComplianceAsCode's `controls/cis_debian12.yml` sets for them, and runs once per root.
+The scanner is trixie's openscap 1.4.2 with forky's ssg-debian 0.1.82 (Debian 12 and 13
+content), unpacked into a tree of their own (`assessor.lab.scanner`, built by `make
+scanner`): bookworm's own oscap 1.3.7 and SSG 0.1.65 only have Debian 11 content. A scan
+chroots into that tree and probes the running host's root from its network namespace
+(the filesystem walks: the host's tree, read-only). The scan is tailored to exactly the
+SSG rules the catalogue cites, with the CIS Debian 12 selections that ComplianceAsCode's
+`controls/cis_debian12.yml` makes for their variables.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +21,8 @@ from xml.sax.saxutils import quoteattr
 import yaml
 
 from assessor.catalogue.loader import Control
+from assessor.lab import scanner
 
-CONTENT = Path("/usr/share/xml/scap/ssg/content")
 XCCDF = "http://checklists.nist.gov/xccdf/1.2"
 RULE = "xccdf_org.ssgproject.content_rule_"
 VALUE = "xccdf_org.ssgproject.content_value_"
@@ -35,44 +30,100 @@ PROFILE = "xccdf_assessor_profile_catalogue"
 EVALUATED = ("pass", "fail")
 DISAGREEMENTS = Path(__file__).parent.parent / "data" / "oscap" / "disagreements.yaml"
 
-# CIS Debian 12 values for the variables of the rules we cite, as ComplianceAsCode's
-# controls/cis_debian12.yml (commit 1356408436acf0d0f08de432c00482dca1ea46c8) selects
-# them; SSG's own defaults (e.g. PASS_MAX_DAYS 60) are another benchmark's.
-CIS_VALUES = {
+# The CIS Debian 12 selections for SSG's variables (`var=selector` in its rule lists), as
+# ComplianceAsCode's controls/cis_debian12.yml (commit b3a2cca9352cbcefb7f00d770bfd6f679da18d6a)
+# makes them; SSG's own defaults (e.g. PASS_MAX_DAYS 60) are another benchmark's.
+CIS_SELECTORS = {
+    "cis_banner_text": "cis",
+    "dconf_login_banner_contents": "cis_default",
+    "dconf_login_banner_text": "cis_default",
+    "inactivity_timeout_value": "15_minutes",
+    "sshd_idle_timeout_value": "5_minutes",
     "sshd_max_auth_tries_value": "4",
-    "var_sshd_max_sessions": "10",
-    "var_sshd_set_login_grace_time": "60",
-    "sshd_idle_timeout_value": "300",
-    "var_sshd_set_keepalive": "3",
+    "sshd_strong_kex": "cis_debian12",
+    "sshd_strong_macs": "cis_debian12",
+    "sysctl_kernel_yama_ptrace_scope_value": "1",
+    "var_account_disable_post_pw_expiration": "45",
     "var_accounts_maximum_age_login_defs": "365",
     "var_accounts_minimum_age_login_defs": "1",
     "var_accounts_password_warn_age_login_defs": "7",
+    "var_accounts_passwords_pam_faillock_deny": "4",
+    "var_accounts_passwords_pam_faillock_dir": "run",
+    "var_accounts_passwords_pam_faillock_root_unlock_time": "900",
+    "var_accounts_passwords_pam_faillock_unlock_time": "900",
+    "var_accounts_tmout": "15_min",
     "var_accounts_user_umask": "027",
+    "var_apparmor_mode": "complain",
+    "var_audit_backlog_limit": "8192",
+    "var_auditd_action_mail_acct": "root",
+    "var_auditd_admin_space_left_action": "halt",
+    "var_auditd_disk_error_action": "cis_debian12",
+    "var_auditd_disk_full_action": "cis_debian12",
+    "var_auditd_max_log_file": "6",
     "var_auditd_max_log_file_action": "keep_logs",
     "var_auditd_space_left_action": "email",
-    "var_auditd_admin_space_left_action": "halt",
+    "var_multiple_time_pools": "debian",
+    "var_multiple_time_servers": "debian",
+    "var_network_filtering_service": "nftables",
+    "var_nftables_base_chain_hooks": "chain_hooks",
+    "var_nftables_base_chain_names": "chain_names",
+    "var_nftables_base_chain_policies": "chain_policies",
+    "var_nftables_base_chain_priorities": "chain_priorities",
+    "var_nftables_base_chain_types": "chain_types",
+    "var_nftables_family": "inet",
+    "var_nftables_master_config_file": "etc",
+    "var_nftables_table": "filter",
+    "var_pam_wheel_group_for_su": "cis",
+    "var_password_hashing_algorithm": "yescrypt",
+    "var_password_hashing_algorithm_pam": "yescrypt",
+    "var_password_pam_dcredit": "1",
+    "var_password_pam_dictcheck": "1",
+    "var_password_pam_difok": "2",
+    "var_password_pam_enforcing": "1",
+    "var_password_pam_lcredit": "1",
+    "var_password_pam_maxrepeat": "3",
+    "var_password_pam_minclass": "4",
+    "var_password_pam_minlen": "14",
+    "var_password_pam_ocredit": "1",
+    "var_password_pam_remember": "24",
+    "var_password_pam_ucredit": "1",
+    "var_postfix_inet_interfaces": "loopback-only",
+    "var_screensaver_lock_delay": "5_seconds",
+    "var_sshd_max_sessions": "10",
+    "var_sshd_set_keepalive": "3",
+    "var_sshd_set_login_grace_time": "60",
+    "var_sshd_set_maxstartups": "10:30:60",
+    "var_sudo_timestamp_timeout": "15_minutes",
+    "var_timesync_service": "systemd-timesyncd",
+    "var_user_initialization_files_regex": "all_dotfiles",
 }
 
 
-def newest_datastream(content: Path = CONTENT) -> Path:
-    """The SSG Debian data stream for the newest Debian release the installed content has."""
-    streams = [(int(m.group(1)), p) for p in content.glob("ssg-debian*-ds.xml")
-               if (m := re.fullmatch(r"ssg-debian(\d+)-ds\.xml", p.name))]
-    assert streams, f"no ssg-debian data stream in {content} (apt package ssg-debian)"
-    return max(streams)[1]
+KERNEL_CHECK = re.compile(
+    r'(<linux:dpkginfo_object id="oval:ssg-obj_inventory_test_kernel_installed:obj:1"'
+    r' version="1">\s*<linux:name>)linux-base(</linux:name>)')
+
+
+def datastream(tree: Path, release: int = 12) -> Path:
+    """The scanner tree's SSG data stream for Debian `release` (bookworm: 12)."""
+    return scanner.content(tree, release)
 
 
 def ungated(datastream: Path, out: Path) -> Path:
-    """The data stream without its benchmark-wide `Debian N` platform, so it judges any release.
+    """The data stream without the two gates a lab host's tree cannot meet: its rules stay.
 
-    SSG gates the whole benchmark on /etc/debian_version matching its one release: Debian
-    11 content on a Debian 12 or 13 tree would call every rule notapplicable. The rules'
-    own platforms (package installed, machine, ...) stay.
+    SSG gates the whole benchmark on /etc/debian_version matching its one release (Debian
+    12 content on a Debian 13 tree would call every rule notapplicable), and most rules on
+    `system_with_kernel`, "package linux-base is installed". Lab hosts are containers
+    booted with systemd on this machine's kernel, so they have no kernel package; here
+    that check asks for base-files, which every Debian system has. The rules' other
+    platforms (package installed, machine, not a container, ...) stay.
     """
     text = datastream.read_text()
     gate = re.compile(r'<xccdf-1\.2:platform idref="cpe:/o:debian:debian_linux:\d+"/>')
     assert len(gate.findall(text)) == 1, f"{datastream}: expected one benchmark platform"
-    out.write_text(gate.sub("", text))
+    assert len(KERNEL_CHECK.findall(text)) == 1, f"{datastream}: expected one kernel check"
+    out.write_text(KERNEL_CHECK.sub(r"\1base-files\2", gate.sub("", text)))
     return out
 
 
@@ -86,47 +137,55 @@ def mapped(controls: list[Control], known: set[str]) -> dict[str, str]:
             if c.kind != "manual" and str(c.refs.get("ssg", "")) in known}
 
 
-def tailoring(rules: set[str], values: dict[str, str] = CIS_VALUES) -> str:
-    """An XCCDF 1.2 tailoring: one profile selecting exactly `rules`, with `values` set."""
+def values_in(datastream: Path) -> dict[str, set[str]]:
+    """SSG variable (without its id prefix) -> the selectors its Value offers."""
+    text = datastream.read_text()
+    values: dict[str, set[str]] = {}
+    for match in re.finditer(rf'<xccdf-1\.2:Value id="{VALUE}([^"]+)"(.*?)</xccdf-1\.2:Value>',
+                             text, re.S):
+        values[match.group(1)] = set(re.findall(r'selector="([^"]+)"', match.group(2)))
+    return values
+
+
+def selections(offered: dict[str, set[str]], wanted: dict[str, str] = CIS_SELECTORS
+               ) -> dict[str, str]:
+    """The CIS selections this content can take: a selector its Value does not offer fails."""
+    known = {k: v for k, v in wanted.items() if k in offered}
+    unknown = {k: v for k, v in known.items() if v not in offered[k]}
+    assert not unknown, f"selectors the content's Values do not offer: {unknown}"
+    return known
+
+
+def tailoring(rules: set[str], selectors: dict[str, str]) -> str:
+    """An XCCDF 1.2 tailoring: one profile selecting exactly `rules`, `selectors` refined."""
     selects = "".join(f'\n    <xccdf-1.2:select idref={quoteattr(RULE + r)} selected="true"/>'
                       for r in sorted(rules))
-    sets = "".join(f"\n    <xccdf-1.2:set-value idref={quoteattr(VALUE + k)}>{v}"
-                   "</xccdf-1.2:set-value>" for k, v in sorted(values.items()))
+    refines = "".join(f"\n    <xccdf-1.2:refine-value idref={quoteattr(VALUE + k)} "
+                      f"selector={quoteattr(v)}/>" for k, v in sorted(selectors.items()))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<xccdf-1.2:Tailoring xmlns:xccdf-1.2="{XCCDF}" id="xccdf_assessor_tailoring_catalogue">\n'
         '  <xccdf-1.2:version time="2026-12-01T00:00:00">1</xccdf-1.2:version>\n'
         f'  <xccdf-1.2:Profile id="{PROFILE}">\n'
         "    <xccdf-1.2:title>assessor catalogue: the SSG rules it cites</xccdf-1.2:title>"
-        f"{selects}{sets}\n  </xccdf-1.2:Profile>\n</xccdf-1.2:Tailoring>\n"
+        f"{selects}{refines}\n  </xccdf-1.2:Profile>\n</xccdf-1.2:Tailoring>\n"
     )
 
 
-@contextmanager
-def read_only(root: Path) -> Iterator[Path]:
-    """`root` bind-mounted read-only: whatever a probe tries to write there fails."""
-    with tempfile.TemporaryDirectory(prefix="oscap-ro-") as mountpoint:
-        subprocess.run(["mount", "--bind", str(root), mountpoint], check=True, timeout=30)
-        try:
-            subprocess.run(["mount", "-o", "remount,bind,ro", mountpoint], check=True, timeout=30)
-            yield Path(mountpoint)
-        finally:
-            subprocess.run(["umount", mountpoint], check=True, timeout=30)
+def evaluate(tree: Path, work: Path, datastream: str, tailoring_file: str, results: str,
+             init_pid: int = 0, root: Path | None = None) -> dict[str, str]:
+    """`oscap xccdf eval` with the tailored profile on a running host (or a host's tree,
+    read-only); SSG rule -> result.
 
-
-def evaluate(root: Path, datastream: Path, tailoring_file: Path, results: Path) -> dict[str, str]:
-    """`oscap-chroot root xccdf eval` with the tailored profile; SSG rule -> XCCDF result."""
-    with read_only(root) as tree:
-        proc = subprocess.run(
-            ["oscap", "xccdf", "eval", "--tailoring-file", str(tailoring_file),
-             "--profile", PROFILE, "--results", str(results), str(datastream)],
-            capture_output=True, text=True, timeout=300, check=False,
-            env=os.environ | {"OSCAP_PROBE_ROOT": str(tree),
-                              "OSCAP_EVALUATION_TARGET": f"chroot://{tree}"},
-        )
+    `datastream`, `tailoring_file` and `results` are file names in `work`.
+    """
+    proc = scanner.oscap(tree, work, "xccdf", "eval",
+                         "--tailoring-file", f"/work/{tailoring_file}", "--profile", PROFILE,
+                         "--results", f"/work/{results}", f"/work/{datastream}",
+                         init_pid=init_pid, root=root)
     # 0: all pass, 2: some rule failed; anything else is the scanner's own error
     assert proc.returncode in (0, 2), proc.stderr[-2000:]
-    return parse_results(results.read_bytes())
+    return parse_results((work / results).read_bytes())
 
 
 def parse_results(xml: bytes) -> dict[str, str]:
@@ -164,6 +223,11 @@ def compare(rules: dict[str, str], oscap: dict[str, str], ours: dict[str, str], 
         if ours.get(control) != oscap[rule]:
             differ.append(Disagreement(control, rule, flavour, oscap[rule], ours.get(control, "")))
     return compared, differ
+
+
+def table_content(path: Path = DISAGREEMENTS) -> str:
+    """The SSG content the committed table was measured with ("ssg-debian VERSION")."""
+    return str(yaml.safe_load(path.read_text())["content"])
 
 
 def load_table(path: Path = DISAGREEMENTS) -> dict[tuple[str, str, str], dict[str, Any]]:

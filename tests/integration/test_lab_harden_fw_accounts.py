@@ -37,6 +37,7 @@ ACCOUNTS = [
     "accounts.home-exists", "accounts.home-owner", "accounts.home-mode",
 ]
 OTHERS = ["apt.sources-signed", "logging.rsyslog-no-remote-input"]
+TIMEOUT = "accounts.shell-timeout"
 DUMMY_UFW = r"""set -e
 work=$(mktemp -d)
 mkdir -p "$work/ufw/DEBIAN"
@@ -119,6 +120,13 @@ def fingerprint(root: Path, paths: list[str]) -> dict[str, tuple[str, int, int]]
     return out
 
 
+def login_tmout(lab: fleet.LabState, host: str) -> str:
+    """TMOUT as the operator's login shell on `host` ends up with it ("" when unset)."""
+    proc = ssh_ops(lab, host, "bash -lc 'echo \"TMOUT=$TMOUT\"'")
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().rpartition("TMOUT=")[2]
+
+
 def entry(root: Path, name: str) -> tuple[list[str], list[str]]:
     """An account's /etc/passwd and /etc/shadow fields."""
     def fields(path: str) -> list[str]:
@@ -189,7 +197,11 @@ def test_insecure_accounts_are_fixed_without_touching_the_operator(
                  "home/lodger", "home/nopass", "home/ghost", "root/.profile"]
     original = fingerprint(root, databases)
     operator = {name: entry(root, name) for name in ("ops", "root")}
-    controls = ACCOUNTS + OTHERS
+    # the flavour's profile.d/lab-tmout.sh sets TMOUT=0 (no timeout) for every login shell
+    assert login_tmout(lab, "insecure-02") == "0"
+    controls = ACCOUNTS + OTHERS + [TIMEOUT]
+    before = statuses(lab, tmp_path / "before", "insecure-02", [TIMEOUT])
+    assert before == {TIMEOUT: "fail"}
     proc, record = harden(lab, tmp_path / "first", "insecure-02", controls)
     host = host_record(record, "insecure-02")
     assert host["state"] == "changed", proc.stdout + proc.stderr
@@ -205,11 +217,16 @@ def test_insecure_accounts_are_fixed_without_touching_the_operator(
     assert "/bin/bash" in (root / "etc/shells").read_text().splitlines()
     assert (root / "home/ghost").is_dir()
     assert "still-admin" in ssh_ops(lab, "insecure-02", "sudo -n true && echo still-admin").stdout
+    # what a login shell ends with: harden's readonly 900 is read first, and the shell
+    # refuses lab-tmout.sh's TMOUT=0 after it (the file itself is left as it was)
+    assert login_tmout(lab, "insecure-02") == "900"
+    assert (root / "etc/profile.d/lab-tmout.sh").read_text() == "TMOUT=0\n"
 
     run_dir = next(p for p in (tmp_path / "first").iterdir() if (p / "harden.json").is_file())
     rolled = run_cli("rollback", str(run_dir))
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     assert fingerprint(root, databases) == original
+    assert login_tmout(lab, "insecure-02") == "0"
 
 
 def test_a_ruleset_that_drops_ssh_is_never_loaded_or_enabled(

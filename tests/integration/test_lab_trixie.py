@@ -16,7 +16,15 @@ Then patch, on the same host: the lab's signed repository (assessor/lab/aptrepo.
 trixie-security, trixie's python3-apt) given as a deb822 `.sources` file, exposure finds
 the demo advisories, patch fixes them, exposure is clean.
 
-Also checked on the host: Python 3.13 runs the host modules, /tmp is a tmpfs by default.
+Also checked on the host: Python 3.13 runs the host modules, /tmp is a tmpfs by default,
+and the /usr/lib locations trixie uses: sysctl.d files there are judged in the order
+systemd-sysctl applies them (a same-named /etc file masks one), protected_* defaults
+live in /usr/lib/sysctl.d/50-default.conf only when linux-sysctl-defaults (Recommended,
+not Depended on) is installed, and PAM's /usr/lib/pam.d carries no common-* stack, so
+the checks keep reading /etc/pam.d, /etc/login.defs (package login.defs) and
+/etc/ssh/sshd_config.
+
+Own lab: ASSESSOR_TRIXIE_LAB (default `osctri`).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from assessor.lab import aptrepo, fleet
 if "trixie" not in os.environ.get("ASSESSOR_TEST_RELEASES", "trixie,bullseye").split(","):
     pytest.skip("trixie is not among ASSESSOR_TEST_RELEASES", allow_module_level=True)
 
+LAB = os.environ.get("ASSESSOR_TRIXIE_LAB", "osctri")
 HOST = "weak-01"
 SUBSET = [
     "ssh.permit-root-login", "ssh.max-auth-tries", "ssh.x11-forwarding",
@@ -53,7 +62,7 @@ DEB822 = ("Types: deb\nURIs: file:/srv/none\nSuites: ./\nTrusted: yes\n")
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
     inventory = tmp_path_factory.mktemp("trixie") / "inventory.yml"
-    with running_lab("osctri", 1, "weak", inventory, release="trixie") as state:
+    with running_lab(LAB, 1, "weak", inventory, release="trixie") as state:
         # a deb822 source that trusts anything, and sudoers without its use_pty line,
         # so sudo's own default decides (on since 1.9.14)
         made = ssh_ops(state, HOST, (
@@ -157,3 +166,47 @@ def test_patch_from_a_deb822_source(lab: fleet.LabState, tmp_path: Path) -> None
     assert (versions["assessor-demo"], versions["libassessor-demo1"]) == (FIXED, FIXED)
     clean = cli("exposure")
     assert clean.code == 0, clean.stdout + clean.stderr
+
+
+def test_usr_lib_locations_are_where_the_checks_read(lab: fleet.LabState) -> None:
+    proc = ssh_ops(lab, HOST, (
+        "dpkg-query -W -f='${db:Status-Abbrev}' linux-sysctl-defaults 2>/dev/null; echo; "
+        "ls /usr/lib/sysctl.d; echo --; ls /usr/lib/pam.d; echo --; "
+        "dpkg -S /etc/login.defs; test ! -e /usr/etc && echo no-usr-etc; "
+        "dpkg -S /etc/ssh/sshd_config 2>&1 | head -1"))
+    status, rest = proc.stdout.split("\n", 1)
+    sysctl_d, pam_d, tail = rest.split("--\n")
+    # linux-sysctl-defaults is only Recommended: without it trixie persists no protected_*
+    assert ("50-default.conf" in sysctl_d.split()) == status.startswith("ii"), proc.stdout
+    assert "50-pid-max.conf" in sysctl_d.split(), proc.stdout  # systemd's, in /usr/lib
+    assert not [n for n in pam_d.split() if n.startswith("common-")], pam_d
+    assert "login.defs: /etc/login.defs" in tail and "no-usr-etc" in tail, tail
+
+
+def test_usr_lib_sysctl_d_is_judged_in_systemd_sysctl_order(
+    lab: fleet.LabState, tmp_path: Path
+) -> None:
+    """A vendor file in /usr/lib/sysctl.d sorting after /etc's wins at boot; a same-named
+    file in /etc/sysctl.d masks it (systemd-sysctl's rules, read by the sysctl check)."""
+    key, control = "net.ipv4.conf.all.send_redirects", "net.send-redirects"
+    planted = ssh_ops(lab, HOST, (
+        f"echo '{key} = 0' | sudo tee /etc/sysctl.d/60-lab.conf >/dev/null && "
+        f"echo '{key} = 1' | sudo tee /usr/lib/sysctl.d/99-lab-vendor.conf >/dev/null && "
+        f"sudo sysctl -qw {key}=0"))
+    assert planted.returncode == 0, planted.stderr
+    try:
+        vendor = findings(assess(Path(lab.inventory), tmp_path / "vendor",
+                                 "--profile", "server-l2"))[control]
+        assert vendor["status"] == "fail", vendor
+        said = vendor["reason"] + vendor["evidence"]
+        assert "/usr/lib/sysctl.d/99-lab-vendor.conf" in said, vendor
+        masked = ssh_ops(lab, HOST, f"echo '{key} = 0' | "
+                                    "sudo tee /etc/sysctl.d/99-lab-vendor.conf >/dev/null")
+        assert masked.returncode == 0, masked.stderr
+        fixed = findings(assess(Path(lab.inventory), tmp_path / "masked",
+                                "--profile", "server-l2"))[control]
+        assert fixed["status"] == "pass", fixed
+        assert "/etc/sysctl.d/99-lab-vendor.conf" in fixed["reason"] + fixed["evidence"], fixed
+    finally:
+        ssh_ops(lab, HOST, "sudo rm -f /etc/sysctl.d/60-lab.conf /etc/sysctl.d/99-lab-vendor.conf "
+                           "/usr/lib/sysctl.d/99-lab-vendor.conf")

@@ -318,14 +318,15 @@ def time_sync_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 
 
 def shell_timeout_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
-    """A profile.d file sets it right; the failing host's bash.bashrc also sets 0 (none)."""
+    """A profile.d file sets it right; the failing host's bash.bashrc, read first, locks 0
+    (no timeout) readonly, so the shell refuses profile.d's value."""
     snap.data.setdefault("files", {})["/etc/profile.d/*.sh"] = {
         "glob": True, "matches": ["/etc/profile.d/60-tmout.sh"]}
     snap.file("/etc/profile", "# TMOUT=0 in a comment\nexport PATH\n")
     snap.file("/etc/profile.d/60-tmout.sh",
               f"TMOUT={p['max']}\nreadonly TMOUT\nexport TMOUT\n")
     return snap.file("/etc/bash.bashrc", "[ -z \"$PS1\" ] && return\n" +
-                     ("" if passing else "TMOUT=0\n"))
+                     ("" if passing else "readonly TMOUT=0\n"))
 
 
 CASES: dict[str, Callable[[Snap, dict[str, Any], bool], Snap]] = {

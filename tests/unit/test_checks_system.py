@@ -401,11 +401,43 @@ def test_trixie_reads_protected_links_from_linux_sysctl_defaults(key: str) -> No
         ("TMOUT=900\nreadonly TMOUT\n", Status.FAIL),  # not exported
         ("TMOUT=901\nreadonly TMOUT\nexport TMOUT\n", Status.FAIL),
         ("# TMOUT=900 readonly TMOUT export TMOUT\n", Status.FAIL),
-        ("TMOUT=900\nreadonly TMOUT\nexport TMOUT\nTMOUT=0\n", Status.FAIL),
+        # the shell refuses an assignment once TMOUT is readonly: a login shell keeps 900
+        ("TMOUT=900\nreadonly TMOUT\nexport TMOUT\nTMOUT=0\n", Status.PASS),
+        ("TMOUT=900\nexport TMOUT\nTMOUT=0\nreadonly TMOUT\n", Status.FAIL),  # ends 0
+        ("readonly TMOUT=0\nTMOUT=900\nexport TMOUT\n", Status.FAIL),  # 0 locked first
     ],
 )
 def test_shell_timeout_is_cis_5_4_3_2(text: str, status: Status) -> None:
+    """What a login shell ends with, as bash runs the lines (fixtures by hand)."""
     control = {c.id: c for c in load_catalogue().controls}["accounts.shell-timeout"]
     snap = Snap().file("/etc/profile", text).file("/etc/bash.bashrc", "")
     snap.data["files"]["/etc/profile.d/*.sh"] = {"glob": True, "matches": []}
     assert evaluate_control(control, snap.build()).status is status
+
+
+@pytest.mark.parametrize(
+    ("bashrc", "dropins", "status"),
+    [
+        # the insecure flavour's profile.d/lab-tmout.sh after harden's readonly file
+        ("", {"60-assessor-tmout.sh": "TMOUT=900\nreadonly TMOUT\nexport TMOUT\n",
+              "lab-tmout.sh": "TMOUT=0\n"}, Status.PASS),
+        # the same file alone: no timeout
+        ("", {"lab-tmout.sh": "TMOUT=0\n"}, Status.FAIL),
+        # bash.bashrc is read first: profile.d's readonly 900 replaces its 0
+        ("TMOUT=0\n", {"60-assessor-tmout.sh": "TMOUT=900\nreadonly TMOUT\nexport TMOUT\n"},
+         Status.PASS),
+        # a file sorting before ours locks 0 first: the shell refuses our 900
+        ("", {"00-site.sh": "readonly TMOUT=0\n",
+              "60-assessor-tmout.sh": "TMOUT=900\nreadonly TMOUT\nexport TMOUT\n"}, Status.FAIL),
+    ],
+)
+def test_shell_timeout_judges_files_in_login_order(bashrc: str, dropins: dict[str, str],
+                                                   status: Status) -> None:
+    control = {c.id: c for c in load_catalogue().controls}["accounts.shell-timeout"]
+    snap = Snap().file("/etc/profile", "export PATH\n").file("/etc/bash.bashrc", bashrc)
+    paths = [f"/etc/profile.d/{name}" for name in sorted(dropins, reverse=True)]  # any order
+    snap.data["files"]["/etc/profile.d/*.sh"] = {"glob": True, "matches": paths}
+    for name, text in dropins.items():
+        snap.file(f"/etc/profile.d/{name}", text)
+    result = evaluate_control(control, snap.build())
+    assert result.status is status, result

@@ -29,14 +29,26 @@ def test_results_are_read_per_rule() -> None:
 
 
 def test_tailoring_selects_exactly_the_rules_and_sets_the_values() -> None:
-    tree = ElementTree.fromstring(oscaprun.tailoring({"b_rule", "a_rule"}, {"var_x": "4"}))
+    tree = ElementTree.fromstring(oscaprun.tailoring({"b_rule", "a_rule"}, {"var_x": "5_min"}))
     ns = {"x": oscaprun.XCCDF}
     profile = tree.find("x:Profile", ns)
     assert profile is not None and profile.get("id") == oscaprun.PROFILE
     assert [s.get("idref") for s in profile.findall("x:select", ns)] == [
         oscaprun.RULE + "a_rule", oscaprun.RULE + "b_rule"]
-    assert [(v.get("idref"), v.text) for v in profile.findall("x:set-value", ns)] == [
-        (oscaprun.VALUE + "var_x", "4")]
+    assert [(v.get("idref"), v.get("selector")) for v in profile.findall("x:refine-value", ns)
+            ] == [(oscaprun.VALUE + "var_x", "5_min")]
+
+
+def test_selections_are_cis_values_the_content_offers(tmp_path: Path) -> None:
+    ds = tmp_path / "ds.xml"
+    ds.write_text(f'<xccdf-1.2:Value id="{oscaprun.VALUE}var_accounts_tmout" type="number">'
+                  '<xccdf-1.2:value selector="15_min">900</xccdf-1.2:value>'
+                  '<xccdf-1.2:value>600</xccdf-1.2:value></xccdf-1.2:Value>')
+    offered = oscaprun.values_in(ds)
+    assert offered == {"var_accounts_tmout": {"15_min"}}
+    assert oscaprun.selections(offered) == {"var_accounts_tmout": "15_min"}
+    with pytest.raises(AssertionError, match="do not offer"):
+        oscaprun.selections(offered, {"var_accounts_tmout": "10_min"})
 
 
 def test_compare_counts_only_evaluated_rules_and_skips_the_machines() -> None:
@@ -48,12 +60,20 @@ def test_compare_counts_only_evaluated_rules_and_skips_the_machines() -> None:
     assert differ == [oscaprun.Disagreement("ssh.b", "rule_b", "weak", "fail", "pass")]
 
 
-def test_only_the_benchmark_wide_release_gate_goes(tmp_path: Path) -> None:
-    source = tmp_path / "ssg-debian11-ds.xml"
-    source.write_text('<b><xccdf-1.2:platform idref="cpe:/o:debian:debian_linux:11"/>'
-                      '<xccdf-1.2:Rule id="r"><xccdf-1.2:platform idref="#machine"/></b>')
+KERNEL_OBJECT = ('<linux:dpkginfo_object id="oval:ssg-obj_inventory_test_kernel_installed:obj:1"'
+                 ' version="1">\n  <linux:name>linux-base</linux:name></linux:dpkginfo_object>')
+
+
+def test_only_the_release_and_kernel_gates_go(tmp_path: Path) -> None:
+    source = tmp_path / "ssg-debian12-ds.xml"
+    source.write_text('<b><xccdf-1.2:platform idref="cpe:/o:debian:debian_linux:12"/>'
+                      '<xccdf-1.2:Rule id="r"><xccdf-1.2:platform idref="#machine"/>'
+                      f'<xccdf-1.2:platform idref="#system_with_kernel"/></xccdf-1.2:Rule>'
+                      f'{KERNEL_OBJECT}</b>')
     text = oscaprun.ungated(source, tmp_path / "out.xml").read_text()
     assert "debian_linux" not in text and 'idref="#machine"' in text
+    assert "<linux:name>base-files</linux:name>" in text and "linux-base" not in text
+    assert 'idref="#system_with_kernel"' in text
     source.write_text("<b/>")
     with pytest.raises(AssertionError):
         oscaprun.ungated(source, tmp_path / "out.xml")
