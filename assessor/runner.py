@@ -8,6 +8,7 @@ Ansible's event vocabulary (`runner_on_*`, `event_data`) stays in here and leave
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -102,20 +103,8 @@ def run_playbook(
 
     work_dir.mkdir(parents=True, exist_ok=True)
     if shards:
-        failures = run_on_nodes(shards, playbook, work_dir, handle, extravars=extravars,
-                                forks=forks, tags=tags)
-        for shard in shards:
-            for host in shard.hosts:
-                if host not in outcomes:
-                    lost = HostOutcome(ok=False, unreachable=True, message=(
-                        f"execution node {shard.node}: "
-                        f"{failures.get(shard.node) or 'gave no result for this host'}"))
-                    handle({"event": "runner_on_unreachable",
-                            "event_data": {"host": host, "res": {"msg": lost.message}}})
-        return PlaybookRun(
-            status="failed" if failures else "successful", rc=1 if failures else 0,
-            hosts=outcomes, artifact_dir=str(work_dir), tasks=tasks,
-        )
+        return run_sharded(shards, playbook, work_dir, handle, outcomes, tasks,
+                           extravars=extravars, forks=forks, tags=tags)
     env = tool_env()
     # SSH master connections belong to this run only: a connection left by an earlier run
     # would let a host be reached without the key the inventory names. The directory is
@@ -151,6 +140,40 @@ def run_playbook(
     )
 
 
+def run_sharded(
+    shards: Sequence[Shard], playbook: Path, work_dir: Path,
+    handle: Callable[[dict[str, Any]], bool], outcomes: Mapping[str, HostOutcome],
+    tasks: list[TaskResult], *, extravars: Mapping[str, Any] | None, forks: int,
+    tags: str | None,
+) -> PlaybookRun:
+    """The shards' events merged as if the play had run here. A host whose node failed
+    before the play ended there is `unreachable` with the node's reason, whatever it had
+    reported before (a harden cut short mid-run is not a host that is done); a host a
+    healthy node never reported on is too."""
+    finished: set[str] = set()
+
+    def record(event: dict[str, Any]) -> bool:
+        if event.get("event") == "playbook_on_stats":
+            finished.update((event.get("event_data") or {}).get("processed") or {})
+        return handle(event)
+
+    failures = run_on_nodes(shards, playbook, work_dir, record, extravars=extravars,
+                            forks=forks, tags=tags)
+    for shard in shards:
+        failure = failures.get(shard.node)
+        for host in shard.hosts:
+            if host in finished or (not failure and host in outcomes):
+                continue
+            why = (f"{failure} (before the play ended on this host)" if failure
+                   else "gave no result for this host")
+            handle({"event": "runner_on_unreachable", "event_data": {
+                "host": host, "res": {"msg": f"execution node {shard.node}: {why}"}}})
+    return PlaybookRun(
+        status="failed" if failures else "successful", rc=1 if failures else 0,
+        hosts=dict(outcomes), artifact_dir=str(work_dir), tasks=tasks,
+    )
+
+
 def run_on_nodes(
     shards: Sequence[Shard], playbook: Path, work_dir: Path,
     handle: Callable[[dict[str, Any]], bool], *, extravars: Mapping[str, Any] | None,
@@ -158,56 +181,82 @@ def run_on_nodes(
 ) -> dict[str, str]:
     """Every shard at once, each through ansible-runner's streaming protocol: `transmit`
     here, `ansible-runner worker` on the node over SSH, `process` here again. Returns why
-    each failed node failed; its hosts without a result are then the caller's to mark."""
+    each failed node failed; its hosts are then the caller's to mark. The project (roles,
+    module_utils, playbook) is copied once per run; each job links to that copy."""
     failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="assessor-project-") as shared:
+        project = build_project(playbook, Path(shared) / "project")
 
-    def one(shard: Shard) -> None:
-        try:
-            failure = run_shard(shard, playbook, work_dir / f"node-{shard.node}", handle,
-                                extravars=extravars, forks=forks, tags=tags)
-        except Exception as exc:  # a node's failure is its hosts' error, never the run's
-            failure = f"{type(exc).__name__}: {exc}"
-        if failure:
-            failures[shard.node] = failure
+        def one(shard: Shard) -> None:
+            try:
+                failure = run_shard(shard, project, playbook, work_dir / f"node-{shard.node}",
+                                    handle, extravars=extravars, forks=forks, tags=tags)
+            except Exception as exc:  # a node's failure is its hosts' error, never the run's
+                failure = f"{type(exc).__name__}: {exc}"
+            if failure:
+                failures[shard.node] = failure
 
-    threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in shards]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOB_TIMEOUT + 60)
-    for shard, thread in zip(shards, threads, strict=True):
-        if thread.is_alive():
-            failures[shard.node] = f"no end after {JOB_TIMEOUT} s"
+        threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in shards]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOB_TIMEOUT + 60)
+        for shard, thread in zip(shards, threads, strict=True):
+            if thread.is_alive():
+                failures[shard.node] = f"no end after {JOB_TIMEOUT} s"
     return failures
 
 
+def build_project(playbook: Path, project: Path) -> Path:
+    """What every node's job runs: the roles, the shared module_utils and the playbook,
+    with an ansible.cfg that finds them (the worker runs ansible-playbook in project/)."""
+    skipped = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(roles_path(), project / "roles", ignore=skipped)
+    shutil.copytree(module_utils_path(), project / "module_utils", ignore=skipped)
+    shutil.copy2(playbook, project / playbook.name)
+    (project / "ansible.cfg").write_text(
+        "[defaults]\nroles_path = roles\nmodule_utils = module_utils\n")
+    return project
+
+
 def run_shard(
-    shard: Shard, playbook: Path, node_dir: Path, handle: Callable[[dict[str, Any]], bool],
-    *, extravars: Mapping[str, Any] | None, forks: int, tags: str | None,
+    shard: Shard, project: Path, playbook: Path, node_dir: Path,
+    handle: Callable[[dict[str, Any]], bool], *, extravars: Mapping[str, Any] | None,
+    forks: int, tags: str | None,
 ) -> str:
     """One node's job; returns "" when the worker ran it to the end, else why not.
 
     The job (credentials included) is put together and streamed from a private temporary
-    directory, never the run directory; the run directory keeps what came back."""
+    directory, never the run directory; the run directory keeps what came back. Task paths
+    come back as the node's; they are given the local roles' paths, as a run here has."""
     node_dir.mkdir(parents=True, exist_ok=True)
+    here = {f"{shard.worker_dir}/project/roles/": f"{roles_path().resolve()}/",
+            f"{shard.worker_dir}/project/{playbook.name}": str(playbook.resolve())}
+
+    def localised(event: dict[str, Any]) -> bool:
+        data = event.get("event_data")
+        if isinstance(data, dict) and isinstance(data.get("task_path"), str):
+            data["task_path"] = local_path(data["task_path"], here)
+        return handle(event)
+
     with tempfile.TemporaryDirectory(prefix="assessor-job-") as private:
         stream = Path(private) / "job.stream"
-        transmit(shard, playbook, Path(private) / "job", stream, extravars=extravars,
-                 forks=forks, tags=tags)
-        return stream_to_node(shard, stream, node_dir, handle)
+        transmit(shard, project, playbook.name, Path(private) / "job", stream,
+                 extravars=extravars, forks=forks, tags=tags)
+        return stream_to_node(shard, stream, node_dir, localised)
 
 
-def transmit(shard: Shard, playbook: Path, job_dir: Path, stream: Path, *,
+def local_path(path: str, prefixes: Mapping[str, str]) -> str:
+    for theirs, ours in prefixes.items():
+        if path.startswith(theirs):
+            return ours + path[len(theirs):]
+    return path
+
+
+def transmit(shard: Shard, project: Path, playbook: str, job_dir: Path, stream: Path, *,
              extravars: Mapping[str, Any] | None, forks: int, tags: str | None) -> None:
-    project = job_dir / "project"
-    shutil.copytree(roles_path(), project / "roles",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(module_utils_path(), project / "module_utils",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(playbook, project / playbook.name)
-    # the worker runs ansible-playbook in project/: its ansible.cfg finds roles and utils
-    (project / "ansible.cfg").write_text(
-        "[defaults]\nroles_path = roles\nmodule_utils = module_utils\n")
+    # hard links to the run's one copy: the stream reads them as the files they are
+    shutil.copytree(project, job_dir / "project", copy_function=os.link)
     (job_dir / "inventory").mkdir()
     (job_dir / "inventory" / "hosts.yml").write_text(yaml.safe_dump(shard.inventory))
     creds = job_dir / "creds"
@@ -219,7 +268,7 @@ def transmit(shard: Shard, playbook: Path, job_dir: Path, stream: Path, *,
     with open(stream, "wb") as out:
         ansible_runner.run(
             streamer="transmit", _output=out, private_data_dir=str(job_dir),
-            playbook=playbook.name, extravars=dict(extravars or {}), forks=forks, tags=tags,
+            playbook=playbook, extravars=dict(extravars or {}), forks=forks, tags=tags,
             envvars={**ANSIBLE_SETTINGS,
                      "ANSIBLE_SSH_CONTROL_PATH_DIR": f"{shard.worker_dir}/cp"},
             quiet=True,

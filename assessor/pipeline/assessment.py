@@ -123,7 +123,7 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
             limit=options.limit,
             forks=options.forks,
             on_host=on_host,
-            shards=shards_for(options),
+            shards=shards_for(options, list(by_name)),
         )
 
     ordered = [results.get(h.name) or host_result(h, None, controls) for h in hosts]
