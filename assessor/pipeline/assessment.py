@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from assessor.evaluate import evaluate_host, plan_probes
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.pipeline import HostsOptions, shards_for
 from assessor.reports import write_all
+from assessor.reports.json_report import host_dict
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult, Severity
 from assessor.rundir import ANSIBLE, host_dir, new_run_dir, now, write_text
@@ -178,4 +179,4 @@ def finish(run_dir: Path, started: str, catalogue: Catalogue, profile: str,
 
 def checkpoint(run_dir: Path, result: HostResult) -> None:
     """Keep each host's result as soon as it exists, so an interrupted run loses nothing."""
-    write_text(host_dir(run_dir, result.name) / "result.json", json.dumps(asdict(result)))
+    write_text(host_dir(run_dir, result.name) / "result.json", json.dumps(host_dict(result)))
