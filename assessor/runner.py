@@ -85,10 +85,15 @@ def run_playbook(
     """
     outcomes: dict[str, HostOutcome] = {}
     tasks: list[TaskResult] = []
+    ended: list[str] = []
+    stats: list[bool] = []
     lock = threading.Lock()  # nodes' events arrive on several threads
 
     def handle(event: dict[str, Any]) -> bool:
         with lock:
+            if event.get("event") == "playbook_on_stats":
+                stats.append(True)
+                ended.extend((event.get("event_data") or {}).get("processed") or {})
             task = task_from_event(event)
             if task is not None:
                 tasks.append(task)
@@ -147,6 +152,7 @@ def run_playbook(
         hosts=outcomes,
         artifact_dir=str(runner.config.artifact_dir),
         tasks=tasks,
+        ended=tuple(ended) if stats else None,
     )
 
 
@@ -356,12 +362,14 @@ def outcome_from_event(event: Mapping[str, Any]) -> HostOutcome | None:
     kind = event.get("event")
     data = event.get("event_data", {})
     res = data.get("res", {}) or {}
+    address = str(data.get("remote_addr") or "")
     if kind == "runner_on_ok":
-        return HostOutcome(ok=True, result=res)
+        return HostOutcome(ok=True, result=res, address=address)
     if kind == "runner_on_unreachable":
-        return HostOutcome(ok=False, message=failure_message(res), unreachable=True)
+        return HostOutcome(ok=False, message=failure_message(res), unreachable=True,
+                           address=address)
     if kind == "runner_on_failed" and not data.get("ignore_errors"):
-        return HostOutcome(ok=False, result=res, message=failure_message(res))
+        return HostOutcome(ok=False, result=res, message=failure_message(res), address=address)
     return None
 
 
