@@ -15,62 +15,51 @@ assessor.toml (assessor.config) under the command line; completion from argcompl
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 
 from assessor import __version__, completion, config
-from assessor.commands import (
-    assess,
-    collection,
-    controls,
-    diff,
-    doctor,
-    evidence,
-    exposure,
-    harden,
-    hunt,
-    incident,
-    intel,
-    keys,
-    lab,
-    patch,
-    quarantine,
-    report,
-    restore,
-    rollback,
-    settings,
-    watch,
-)
 from assessor.errors import AssessorError
 
+# command -> its module in assessor.commands. A run imports only its own command's module
+# (importing all twenty, and so every pipeline and reporter, costs a second of CPU per run);
+# help, completion and a settings file (checked against every command) get them all.
 COMMANDS = {
-    "assess": assess,
-    "controls": controls,
-    "lab": lab,
-    "exposure": exposure,
-    "patch": patch,
-    "report": report,
-    "diff": diff,
-    "harden": harden,
-    "rollback": rollback,
-    "intel": intel,
-    "watch": watch,
-    "hunt": hunt,
-    "quarantine": quarantine,
-    "evidence": evidence,
-    "keys": keys,
-    "collection": collection,
-    "doctor": doctor,
-    "config": settings,
-    "incident": incident,
-    "restore": restore,
+    "assess": "assess",
+    "controls": "controls",
+    "lab": "lab",
+    "exposure": "exposure",
+    "patch": "patch",
+    "report": "report",
+    "diff": "diff",
+    "harden": "harden",
+    "rollback": "rollback",
+    "intel": "intel",
+    "watch": "watch",
+    "hunt": "hunt",
+    "quarantine": "quarantine",
+    "evidence": "evidence",
+    "keys": "keys",
+    "collection": "collection",
+    "doctor": "doctor",
+    "config": "settings",
+    "incident": "incident",
+    "restore": "restore",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"assessor.commands.{COMMANDS[name]}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` just that command's part of it."""
     parser = argparse.ArgumentParser(
         prog="assessor",
         description="Assess and harden Linux hosts over SSH with Ansible.",
@@ -83,9 +72,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"settings file (default ./{config.FILE_NAME}, then "
                         f"$XDG_CONFIG_HOME/assessor/{config.FILE_NAME}; ${config.ENV})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS.values():
-        module.add_parser(commands)
+    for name in [only] if only else COMMANDS:
+        command_module(name).add_parser(commands)
     return parser
+
+
+def command_word(argv: list[str]) -> str | None:
+    """The command named before any other word (the top-level --config's value skipped);
+    None for --help, --version or a word that is no command (the full parser says so)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+        elif not arg.startswith("--config="):
+            return None
+    return None
 
 
 def settings_file(argv: list[str]) -> Path | None:
@@ -102,8 +107,10 @@ def settings_file(argv: list[str]) -> Path | None:
 
 def parse_arguments(words: list[str]) -> argparse.Namespace:
     """The command line over the settings file's values (flags win), as the command sees it."""
-    parser = build_parser()
-    effective = config.apply(parser, config.load(config.find(settings_file(words))))
+    found = config.find(settings_file(words))
+    lean = found is None and "_ARGCOMPLETE" not in os.environ
+    parser = build_parser(command_word(words) if lean else None)
+    effective = config.apply(parser, config.load(found))
     completion.autocomplete(parser)
     args = parser.parse_args(words)
     config.flags_win(args, parser, words)
@@ -116,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(highlight=False)
     try:
         args = parse_arguments(words)
-        return int(COMMANDS[args.command].run(args, console))
+        return int(command_module(args.command).run(args, console))
     except AssessorError as exc:
         # one error, one line: never wrapped, so scripts and tests can grep it whole
         Console(stderr=True, highlight=False, soft_wrap=True).print(

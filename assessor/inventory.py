@@ -31,16 +31,11 @@ def load_inventory(path: Path, limit: str | None = None) -> list[InventoryHost]:
     return load_inventory_vars(path, limit)[0]
 
 
-def host_variables(path: Path, limit: str | None = None) -> dict[str, dict[str, object]]:
-    """Each host's variables as Ansible merged them (execution nodes are reached so)."""
-    return load_inventory_vars(path, limit)[1]
-
-
 def load_inventory_vars(
     path: Path, limit: str | None = None
 ) -> tuple[list[InventoryHost], dict[str, dict[str, object]]]:
-    """The hosts and, per host, its variables as Ansible merged them (for `doctor`, which
-    connects the way Ansible would: ansible_user, ansible_port, ssh args...)."""
+    """The hosts and, per host, its variables as Ansible merged them (for `doctor` and
+    execution nodes, which connect the way Ansible would: ansible_user, ssh args...)."""
     if not path.exists():
         raise ConfigError(f"{path}: inventory file not found")
     command = [ansible_tool("ansible-inventory"), "-i", str(path), "--list"]

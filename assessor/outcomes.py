@@ -54,6 +54,7 @@ class HostOutcome:
     result: Mapping[str, Any] = field(default_factory=dict)
     message: str = ""
     unreachable: bool = False
+    address: str = ""  # the address Ansible reached it at (its ansible_host), when known
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class PlaybookRun:
     hosts: dict[str, HostOutcome]
     artifact_dir: str
     tasks: list[TaskResult] = field(default_factory=list)
+    # every host the play went through, from its closing stats; None when the play never
+    # ended (ansible-playbook killed, or it could not start)
+    ended: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

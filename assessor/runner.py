@@ -8,6 +8,8 @@ Ansible's event vocabulary (`runner_on_*`, `event_data`) stays in here and leave
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -83,10 +85,15 @@ def run_playbook(
     """
     outcomes: dict[str, HostOutcome] = {}
     tasks: list[TaskResult] = []
+    ended: list[str] = []
+    stats: list[bool] = []
     lock = threading.Lock()  # nodes' events arrive on several threads
 
     def handle(event: dict[str, Any]) -> bool:
         with lock:
+            if event.get("event") == "playbook_on_stats":
+                stats.append(True)
+                ended.extend((event.get("event_data") or {}).get("processed") or {})
             task = task_from_event(event)
             if task is not None:
                 tasks.append(task)
@@ -102,24 +109,20 @@ def run_playbook(
 
     work_dir.mkdir(parents=True, exist_ok=True)
     if shards:
-        failures = run_on_nodes(shards, playbook, work_dir, handle, extravars=extravars,
-                                forks=forks, tags=tags)
-        for shard in shards:
-            for host in shard.hosts:
-                if host not in outcomes:
-                    lost = HostOutcome(ok=False, unreachable=True, message=(
-                        f"execution node {shard.node}: "
-                        f"{failures.get(shard.node) or 'gave no result for this host'}"))
-                    handle({"event": "runner_on_unreachable",
-                            "event_data": {"host": host, "res": {"msg": lost.message}}})
-        return PlaybookRun(
-            status="failed" if failures else "successful", rc=1 if failures else 0,
-            hosts=outcomes, artifact_dir=str(work_dir), tasks=tasks,
-        )
+        return run_sharded(shards, playbook, work_dir, handle, outcomes, tasks,
+                           extravars=extravars, forks=forks, tags=tags)
     env = tool_env()
     # SSH master connections belong to this run only: a connection left by an earlier run
     # would let a host be reached without the key the inventory names. The directory is
     # short because socket paths are limited to 108 bytes.
+    ident = secrets.token_hex(8)
+    events_dir = work_dir / "artifacts" / ident / "job_events"
+
+    def kept(event: dict[str, Any]) -> bool:
+        handle(event)
+        write_event(events_dir, event)
+        return False  # written: the runner need not write it again
+
     with tempfile.TemporaryDirectory(prefix="asr-cp-") as control_dir:
         envvars = {
             **ANSIBLE_SETTINGS,
@@ -137,7 +140,8 @@ def run_playbook(
             tags=tags,
             forks=forks,
             envvars=envvars,
-            event_handler=handle,
+            ident=ident,
+            event_handler=kept,
             quiet=True,
             timeout=JOB_TIMEOUT,
         )
@@ -148,6 +152,57 @@ def run_playbook(
         hosts=outcomes,
         artifact_dir=str(runner.config.artifact_dir),
         tasks=tasks,
+        ended=tuple(ended) if stats else None,
+    )
+
+
+def write_event(events_dir: Path, event: Mapping[str, Any]) -> None:
+    """The event as ansible-runner writes it (job_events/<counter>-<uuid>.json, mode 0600,
+    through a temporary name), but encoded in one go: the runner's `json.dump` to a file
+    runs Python's pure-Python encoder, which on a host's snapshot was the controller's
+    largest cost per assessed host."""
+    if "uuid" not in event:
+        return
+    events_dir.mkdir(parents=True, exist_ok=True)
+    target = events_dir / f"{event.get('counter')}-{event['uuid']}.json"
+    temporary = target.with_name(target.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(json.dumps(event))
+    os.replace(temporary, target)
+
+
+def run_sharded(
+    shards: Sequence[Shard], playbook: Path, work_dir: Path,
+    handle: Callable[[dict[str, Any]], bool], outcomes: Mapping[str, HostOutcome],
+    tasks: list[TaskResult], *, extravars: Mapping[str, Any] | None, forks: int,
+    tags: str | None,
+) -> PlaybookRun:
+    """The shards' events merged as if the play had run here. A host whose node failed
+    before the play ended there is `unreachable` with the node's reason, whatever it had
+    reported before (a harden cut short mid-run is not a host that is done); a host a
+    healthy node never reported on is too."""
+    finished: set[str] = set()
+
+    def record(event: dict[str, Any]) -> bool:
+        if event.get("event") == "playbook_on_stats":
+            finished.update((event.get("event_data") or {}).get("processed") or {})
+        return handle(event)
+
+    failures = run_on_nodes(shards, playbook, work_dir, record, extravars=extravars,
+                            forks=forks, tags=tags)
+    for shard in shards:
+        failure = failures.get(shard.node)
+        for host in shard.hosts:
+            if host in finished or (not failure and host in outcomes):
+                continue
+            why = (f"{failure} (before the play ended on this host)" if failure
+                   else "gave no result for this host")
+            handle({"event": "runner_on_unreachable", "event_data": {
+                "host": host, "res": {"msg": f"execution node {shard.node}: {why}"}}})
+    return PlaybookRun(
+        status="failed" if failures else "successful", rc=1 if failures else 0,
+        hosts=dict(outcomes), artifact_dir=str(work_dir), tasks=tasks,
     )
 
 
@@ -158,56 +213,82 @@ def run_on_nodes(
 ) -> dict[str, str]:
     """Every shard at once, each through ansible-runner's streaming protocol: `transmit`
     here, `ansible-runner worker` on the node over SSH, `process` here again. Returns why
-    each failed node failed; its hosts without a result are then the caller's to mark."""
+    each failed node failed; its hosts are then the caller's to mark. The project (roles,
+    module_utils, playbook) is copied once per run; each job links to that copy."""
     failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="assessor-project-") as shared:
+        project = build_project(playbook, Path(shared) / "project")
 
-    def one(shard: Shard) -> None:
-        try:
-            failure = run_shard(shard, playbook, work_dir / f"node-{shard.node}", handle,
-                                extravars=extravars, forks=forks, tags=tags)
-        except Exception as exc:  # a node's failure is its hosts' error, never the run's
-            failure = f"{type(exc).__name__}: {exc}"
-        if failure:
-            failures[shard.node] = failure
+        def one(shard: Shard) -> None:
+            try:
+                failure = run_shard(shard, project, playbook, work_dir / f"node-{shard.node}",
+                                    handle, extravars=extravars, forks=forks, tags=tags)
+            except Exception as exc:  # a node's failure is its hosts' error, never the run's
+                failure = f"{type(exc).__name__}: {exc}"
+            if failure:
+                failures[shard.node] = failure
 
-    threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in shards]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOB_TIMEOUT + 60)
-    for shard, thread in zip(shards, threads, strict=True):
-        if thread.is_alive():
-            failures[shard.node] = f"no end after {JOB_TIMEOUT} s"
+        threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in shards]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOB_TIMEOUT + 60)
+        for shard, thread in zip(shards, threads, strict=True):
+            if thread.is_alive():
+                failures[shard.node] = f"no end after {JOB_TIMEOUT} s"
     return failures
 
 
+def build_project(playbook: Path, project: Path) -> Path:
+    """What every node's job runs: the roles, the shared module_utils and the playbook,
+    with an ansible.cfg that finds them (the worker runs ansible-playbook in project/)."""
+    skipped = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(roles_path(), project / "roles", ignore=skipped)
+    shutil.copytree(module_utils_path(), project / "module_utils", ignore=skipped)
+    shutil.copy2(playbook, project / playbook.name)
+    (project / "ansible.cfg").write_text(
+        "[defaults]\nroles_path = roles\nmodule_utils = module_utils\n")
+    return project
+
+
 def run_shard(
-    shard: Shard, playbook: Path, node_dir: Path, handle: Callable[[dict[str, Any]], bool],
-    *, extravars: Mapping[str, Any] | None, forks: int, tags: str | None,
+    shard: Shard, project: Path, playbook: Path, node_dir: Path,
+    handle: Callable[[dict[str, Any]], bool], *, extravars: Mapping[str, Any] | None,
+    forks: int, tags: str | None,
 ) -> str:
     """One node's job; returns "" when the worker ran it to the end, else why not.
 
     The job (credentials included) is put together and streamed from a private temporary
-    directory, never the run directory; the run directory keeps what came back."""
+    directory, never the run directory; the run directory keeps what came back. Task paths
+    come back as the node's; they are given the local roles' paths, as a run here has."""
     node_dir.mkdir(parents=True, exist_ok=True)
+    here = {f"{shard.worker_dir}/project/roles/": f"{roles_path().resolve()}/",
+            f"{shard.worker_dir}/project/{playbook.name}": str(playbook.resolve())}
+
+    def localised(event: dict[str, Any]) -> bool:
+        data = event.get("event_data")
+        if isinstance(data, dict) and isinstance(data.get("task_path"), str):
+            data["task_path"] = local_path(data["task_path"], here)
+        return handle(event)
+
     with tempfile.TemporaryDirectory(prefix="assessor-job-") as private:
         stream = Path(private) / "job.stream"
-        transmit(shard, playbook, Path(private) / "job", stream, extravars=extravars,
-                 forks=forks, tags=tags)
-        return stream_to_node(shard, stream, node_dir, handle)
+        transmit(shard, project, playbook.name, Path(private) / "job", stream,
+                 extravars=extravars, forks=forks, tags=tags)
+        return stream_to_node(shard, stream, node_dir, localised)
 
 
-def transmit(shard: Shard, playbook: Path, job_dir: Path, stream: Path, *,
+def local_path(path: str, prefixes: Mapping[str, str]) -> str:
+    for theirs, ours in prefixes.items():
+        if path.startswith(theirs):
+            return ours + path[len(theirs):]
+    return path
+
+
+def transmit(shard: Shard, project: Path, playbook: str, job_dir: Path, stream: Path, *,
              extravars: Mapping[str, Any] | None, forks: int, tags: str | None) -> None:
-    project = job_dir / "project"
-    shutil.copytree(roles_path(), project / "roles",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(module_utils_path(), project / "module_utils",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(playbook, project / playbook.name)
-    # the worker runs ansible-playbook in project/: its ansible.cfg finds roles and utils
-    (project / "ansible.cfg").write_text(
-        "[defaults]\nroles_path = roles\nmodule_utils = module_utils\n")
+    # hard links to the run's one copy: the stream reads them as the files they are
+    shutil.copytree(project, job_dir / "project", copy_function=os.link)
     (job_dir / "inventory").mkdir()
     (job_dir / "inventory" / "hosts.yml").write_text(yaml.safe_dump(shard.inventory))
     creds = job_dir / "creds"
@@ -219,7 +300,7 @@ def transmit(shard: Shard, playbook: Path, job_dir: Path, stream: Path, *,
     with open(stream, "wb") as out:
         ansible_runner.run(
             streamer="transmit", _output=out, private_data_dir=str(job_dir),
-            playbook=playbook.name, extravars=dict(extravars or {}), forks=forks, tags=tags,
+            playbook=playbook, extravars=dict(extravars or {}), forks=forks, tags=tags,
             envvars={**ANSIBLE_SETTINGS,
                      "ANSIBLE_SSH_CONTROL_PATH_DIR": f"{shard.worker_dir}/cp"},
             quiet=True,
@@ -281,12 +362,14 @@ def outcome_from_event(event: Mapping[str, Any]) -> HostOutcome | None:
     kind = event.get("event")
     data = event.get("event_data", {})
     res = data.get("res", {}) or {}
+    address = str(data.get("remote_addr") or "")
     if kind == "runner_on_ok":
-        return HostOutcome(ok=True, result=res)
+        return HostOutcome(ok=True, result=res, address=address)
     if kind == "runner_on_unreachable":
-        return HostOutcome(ok=False, message=failure_message(res), unreachable=True)
+        return HostOutcome(ok=False, message=failure_message(res), unreachable=True,
+                           address=address)
     if kind == "runner_on_failed" and not data.get("ignore_errors"):
-        return HostOutcome(ok=False, result=res, message=failure_message(res))
+        return HostOutcome(ok=False, result=res, message=failure_message(res), address=address)
     return None
 
 

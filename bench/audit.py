@@ -1,6 +1,6 @@
 """Audit benchmark: `assessor assess` against the slow way and the floor, in one run.
 
-    sudo .venv/bin/python bench/audit.py [--hosts 10] [--profile server-l2] [--keep-lab]
+    sudo .venv/bin/python bench/audit.py [--sizes 1,10,50] [--profile server-l2] [--keep-lab]
 
 (a) `assessor assess`: one module run per host (pipelining, persistent connections).
 (b) the usual way: a generated playbook with one Ansible task per control, run by
@@ -10,9 +10,11 @@
 (d) Ansible's own floor: `ansible all -m ansible.builtin.ping` with the assessor's
     settings (pipelining, ControlPersist), the cost of Ansible reaching each host at all.
 
-Prints wall times, controller CPU (user + system of the whole process tree) per host for
-(a) and (d) and their ratio, the assessor's peak RSS, and the ratios b/a and a/c. Needs
-root (lab).
+One lab of the largest size; each size runs on the first N of its hosts (--limit for
+Ansible, the same hosts for the floor). Per size it prints wall times, controller CPU
+(user + system of the whole process tree) per host for (a) and (d) side by side with
+their ratio, the assessor's peak RSS, and a/c; b/a at the largest size unless
+--skip-slow-way. Needs root (lab).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from assessor.evaluate import plan_probes  # noqa: E402
 from assessor.lab import fleet  # noqa: E402
 from assessor.runner import ANSIBLE_SETTINGS  # noqa: E402
 
-LAB = "bench"
+LAB = "bench"  # --lab: a name of your own on a shared machine
 MODULE = ROOT / "roles/collect/library/assessor_snapshot.py"
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT = 3600
@@ -65,16 +67,18 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_ping(inventory: Path) -> tuple[float, float]:
+def run_ping(inventory: Path, limit: str) -> tuple[float, float]:
     """(d): wall time and controller CPU of Ansible's ping with the assessor's settings."""
     env = dict(os.environ) | ANSIBLE_SETTINGS | {"PATH": f"{BIN}:{os.environ['PATH']}"}
-    before = children_cpu()
-    elapsed, _ = timed([str(BIN / "ansible"), "all", "-i", str(inventory), "-m",
-                        "ansible.builtin.ping", "--forks", "20"], env=env)
-    return elapsed, children_cpu() - before
+    with tempfile.TemporaryDirectory(prefix="asr-cp-") as control_dir:  # as the assessor's
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = control_dir
+        before = children_cpu()
+        elapsed, _ = timed([str(BIN / "ansible"), "all", "-i", str(inventory), "-m",
+                            "ansible.builtin.ping", "--forks", "20", "--limit", limit], env=env)
+        return elapsed, children_cpu() - before
 
 
-def run_assessor(inventory: Path, profile: str, out: Path) -> tuple[float, int, int]:
+def run_assessor(inventory: Path, profile: str, out: Path, limit: str) -> tuple[float, int, int]:
     """(a), measured around a Python that reports its own peak RSS at exit."""
     wrapper = (
         "import resource, sys\n"
@@ -86,7 +90,7 @@ def run_assessor(inventory: Path, profile: str, out: Path) -> tuple[float, int, 
         "sys.exit(rc)\n"
     )
     elapsed, stderr = timed([sys.executable, "-c", wrapper, "assess", "-i", str(inventory),
-                             "--profile", profile, "--out", str(out)])
+                             "--profile", profile, "--out", str(out), "--limit", limit])
     own, kids = next(map(int, line.split()[1:3]) for line in stderr.splitlines()
                      if line.startswith("MAXRSS_KB"))
     return elapsed, own, kids
@@ -159,12 +163,12 @@ def floor_script(probes: dict[str, Any]) -> str:
             + f"\nimport json\nprint(json.dumps(snapshot({probes!r})))\n")
 
 
-def run_floor(state: fleet.LabState, probes: dict[str, Any]) -> float:
+def run_floor(state: fleet.LabState, probes: dict[str, Any], count: int) -> float:
     """(c): one ssh per host, all at once, each piping the snapshot script to python3."""
     script = floor_script(probes)
     start = time.perf_counter()
     procs = []
-    for host in state.hosts:
+    for host in state.hosts[:count]:
         argv = ["ssh", "-i", state.key, "-o", f"UserKnownHostsFile={state.known_hosts}",
                 "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes",
                 f"ops@{host.address}", "sudo", "/usr/bin/python3", "-"]
@@ -179,48 +183,67 @@ def run_floor(state: fleet.LabState, probes: dict[str, Any]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--sizes", default="1,10",
+                        help="fleet sizes to measure, comma-separated (default 1,10)")
     parser.add_argument("--profile", default="server-l2")
+    parser.add_argument("--lab", default=LAB, help=f"lab name (default {LAB})")
+    parser.add_argument("--flavours", default="weak,hardened",
+                        help="host flavours in turn (lab host names must not be another "
+                        "lab's on the same machine: nspawn's machine names are global)")
     parser.add_argument("--keep-lab", action="store_true")
     parser.add_argument("--skip-slow-way", action="store_true",
-                        help="measure (a) and (c) only, e.g. to see how a/c scales with hosts")
+                        help="measure (a), (c) and (d) only, e.g. to see how a/c scales")
     args = parser.parse_args()
+    sizes = sorted({int(n) for n in args.sizes.split(",") if n.strip()})
 
     controls = load_catalogue().profile(args.profile)
-    fleet.down(LAB, say=lambda _: None)
+    probes = plan_probes(controls)
+    fleet.down(args.lab, say=lambda _: None)
     work = Path(tempfile.mkdtemp(prefix="assessor-bench-"))
     inventory = work / "inventory.yml"
-    state = fleet.up(LAB, args.hosts, flavours="weak,hardened", inventory=inventory,
-                     say=lambda _: None)
     try:
-        floor_time = run_floor(state, plan_probes(controls))  # also warms the page cache
-        ping_time, ping_cpu = run_ping(inventory)
-        before = children_cpu()
-        assess_time, rss_kb, child_kb = run_assessor(inventory, args.profile, work / "reports")
-        assess_cpu = children_cpu() - before
-        floor_time = min(floor_time, run_floor(state, plan_probes(controls)))
-        task_time = 0.0 if args.skip_slow_way else run_per_task(inventory, controls, work)
+        state = fleet.up(args.lab, sizes[-1], flavours=args.flavours, inventory=inventory,
+                         say=lambda _: None)
+    except BaseException:
+        fleet.down(args.lab, say=lambda _: None)
+        raise
+    rows = []
+    task_time = 0.0
+    try:
+        for size in sizes:
+            limit = ",".join(h.name for h in state.hosts[:size])
+            floor_time = run_floor(state, probes, size)  # also warms the page cache
+            ping_time, ping_cpu = run_ping(inventory, limit)
+            before = children_cpu()
+            assess_time, rss_kb, child_kb = run_assessor(inventory, args.profile,
+                                                         work / f"reports-{size}", limit)
+            assess_cpu = children_cpu() - before
+            floor_time = min(floor_time, run_floor(state, probes, size))
+            rows.append((size, assess_time, assess_cpu, ping_time, ping_cpu, floor_time,
+                         rss_kb, child_kb))
+        if not args.skip_slow_way:
+            task_time = run_per_task(inventory, controls, work)
     finally:
         if not args.keep_lab:
-            fleet.down(LAB, say=lambda _: None)
+            fleet.down(args.lab, say=lambda _: None)
 
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
                platform.processor())
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
-    print(f"hosts: {args.hosts}, profile {args.profile}: {len(controls)} controls")
-    print(f"(a) assessor assess             {assess_time:8.2f} s   peak RSS {rss_kb / 1024:.0f} MiB"
-          f" (largest child, ansible-playbook: {child_kb / 1024:.0f} MiB)")
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"profile {args.profile}: {len(controls)} controls")
+    print(f"{'hosts':>5} {'(a) assess':>11} {'(c) floor':>10} {'a/c':>5} {'(d) ping':>9} "
+          f"{'CPU/host assess':>16} {'CPU/host ping':>14} {'a/d CPU':>8} {'peak RSS':>9}")
+    for size, a_wall, a_cpu, d_wall, d_cpu, c_wall, rss_kb, child_kb in rows:
+        print(f"{size:>5} {a_wall:>9.2f} s {c_wall:>8.2f} s {a_wall / c_wall:>5.1f} "
+              f"{d_wall:>7.2f} s {1000 * a_cpu / size:>13.0f} ms {1000 * d_cpu / size:>11.0f} ms "
+              f"{a_cpu / d_cpu:>8.2f} {rss_kb / 1024:>5.0f} MiB (child {child_kb / 1024:.0f})")
+    print("targets: a/c <= 2 at 10 hosts, one host <= 1.5 s, CPU per host a/d <= 1.5")
     if task_time:
-        print(f"(b) one task per control        {task_time:8.2f} s")
-        print(f"b/a = {task_time / assess_time:.1f}   (target >= 20)")
-    print(f"(c) floor: one ssh per host     {floor_time:8.2f} s")
-    print(f"a/c = {assess_time / floor_time:.1f}   (target <= 2)")
-    print(f"(d) ansible -m ping             {ping_time:8.2f} s")
-    print(f"controller CPU per host: assess {1000 * assess_cpu / args.hosts:.0f} ms, "
-          f"ping {1000 * ping_cpu / args.hosts:.0f} ms; ratio {assess_cpu / ping_cpu:.2f} "
-          "(target <= 1.5)")
-    print(f"work dir: {work}  (rerun a lab with: {shlex.join(sys.argv)} --keep-lab)")
+        print(f"(b) one task per control at {sizes[-1]} hosts: {task_time:.2f} s; "
+              f"b/a = {task_time / rows[-1][1]:.1f} (target >= 20)")
+    print(f"work dir: {work}  (keep the lab with: {shlex.join(sys.argv)} --keep-lab)")
     return 0
 
 

@@ -18,6 +18,7 @@ import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assessor.checks.core import (
     Observation,
@@ -55,6 +56,13 @@ def sysctl_key(raw: str) -> str:
 class Assignment:
     value: str | None  # None: a `-key` exclusion, which keeps globs off that key
     source: str
+
+
+@lru_cache(maxsize=1024)
+def parsed_sysctl_conf(text: str, source: str) -> tuple[tuple[str, Assignment], ...]:
+    """parse_sysctl_conf once per file: each of a profile's ~30 sysctl controls reads every
+    file of the host's boot order, so the same texts are parsed again and again."""
+    return tuple(parse_sysctl_conf(text, source))
 
 
 def parse_sysctl_conf(text: str, source: str) -> list[tuple[str, Assignment]]:
@@ -95,7 +103,7 @@ def persisted_sysctl(files_probe: Mapping[str, object], key: str) -> Assignment 
     explicit: Assignment | None = None
     globbed: Assignment | None = None
     for path in boot_order(files_probe)[0]:
-        for name, assignment in parse_sysctl_conf(files[path], path):
+        for name, assignment in parsed_sysctl_conf(files[path], path):
             if any(c in name for c in GLOB_CHARS):
                 if assignment.value is not None and fnmatch.fnmatchcase(key, name):
                     globbed = assignment

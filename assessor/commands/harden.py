@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from assessor.commands.options import add_forks, add_format, add_waves
+from assessor.commands.options import add_execution_nodes, add_forks, add_format, add_waves
 from assessor.pipeline.hardening import HardenOptions, harden
 from assessor.remediation.record import HardenRecord
 from assessor.reports.harden import before_after_listing, changes_listing
@@ -36,6 +36,7 @@ def add_parser(commands: Any) -> None:
                         help="preview: show per host and control the exact change, change nothing")
     add_waves(parser)
     add_forks(parser)
+    add_execution_nodes(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="run directory root")
     add_format(parser)
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         inventory=args.inventory, out=args.out, limit=args.limit, forks=args.forks,
         profile=args.profile, tailoring=args.tailoring, catalogue=args.catalogue,
         controls=args.controls, skip=args.skip, check=args.check, serial=args.serial,
-        max_fail_percentage=args.max_fail_percentage,
+        max_fail_percentage=args.max_fail_percentage, execution_nodes=args.execution_nodes,
     )
     record, run_dir = harden(options, status_console(console))
     return summarise(record, run_dir, console, args.format)

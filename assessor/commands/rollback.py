@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from assessor.commands.options import add_forks
+from assessor.commands.options import add_execution_nodes, add_forks
 from assessor.pipeline.rollback import RollbackOptions, rollback
 from assessor.reports.tabular import status_console
 
@@ -31,11 +31,13 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--force", action="store_true",
                         help="also restore files changed by someone else since the run")
     add_forks(parser)
+    add_execution_nodes(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     options = RollbackOptions(run_dir=args.run_dir, inventory=args.inventory,
-                              limit=args.limit, force=args.force, forks=args.forks)
+                              limit=args.limit, force=args.force, forks=args.forks,
+                              execution_nodes=args.execution_nodes)
     record = rollback(options, status_console(console))
     results, failures = record.hosts, record.failures
     console.print(table(results, failures))

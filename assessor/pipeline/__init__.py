@@ -13,10 +13,11 @@ Each module here is one command's wiring of those steps, with options as a datac
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assessor.inventory import host_variables
+from assessor.inventory import load_inventory_vars
 from assessor.nodes import Shard, plan_shards
 
 
@@ -32,11 +33,17 @@ class HostsOptions:
     execution_nodes: tuple[str, ...] = ()  # inventory hosts that run Ansible for the others
 
 
-def shards_for(options: HostsOptions) -> list[Shard]:
-    """The run shared out over `options.execution_nodes` (none: run here)."""
-    if not options.execution_nodes:
+def shards_for(options: HostsOptions, targets: Sequence[str]) -> list[Shard]:
+    """The run's `targets` (the hosts the caller read with the limit) shared out over
+    `options.execution_nodes`; none: the run stays here."""
+    return node_shards(options.inventory, targets, options.execution_nodes)
+
+
+def node_shards(inventory: Path, targets: Sequence[str], nodes: Sequence[str]) -> list[Shard]:
+    """`targets` over `nodes`; one inventory listing without the limit gives every host's
+    variables (the nodes are reached with theirs, and may be outside the limit)."""
+    if not nodes:
         return []
-    targets = host_variables(options.inventory, options.limit)
-    every = host_variables(options.inventory)
+    _, every = load_inventory_vars(inventory)
     worker_dir = f"/tmp/assessor-node-{secrets.token_hex(12)}"
-    return plan_shards(list(targets), list(options.execution_nodes), every, worker_dir)
+    return plan_shards(list(targets), list(nodes), every, worker_dir)

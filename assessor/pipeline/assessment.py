@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from assessor.evaluate import evaluate_host, plan_probes
 from assessor.inventory import InventoryHost, load_inventory
 from assessor.pipeline import HostsOptions, shards_for
 from assessor.reports import write_all
+from assessor.reports.json_report import host_dict
 from assessor.reports.terminal import progress
 from assessor.results import HostResult, RunResult, Severity
 from assessor.rundir import ANSIBLE, host_dir, new_run_dir, now, write_text
@@ -91,31 +95,44 @@ def host_result(
 def assess(options: AssessOptions, console: Console) -> RunResult:
     """Assess the hosts into a new run directory under `options.out`; `console` shows
     progress only (the caller prints the summary it wants)."""
-    # ansible-inventory is a second Python starting up: let it run while the catalogue loads
+    # ansible-inventory is a second Ansible starting up (about 1.2 s of CPU, more than the
+    # whole run costs per host): read only when waivers need the groups or execution nodes
+    # their share; else the play itself says which hosts it went through, at which address
+    # (and the inventory is read after all if the play did not end, or saw no host)
+    hosts: list[InventoryHost] | None = None
+    if not options.inventory.exists():  # Ansible would take the path for a host name
+        raise ConfigError(f"{options.inventory}: inventory file not found")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        inventory = pool.submit(load_inventory, options.inventory, options.limit)
+        inventory = (pool.submit(load_inventory, options.inventory, options.limit)
+                     if options.waivers or options.execution_nodes else None)
         catalogue, profile, controls = select_controls(options)
         waivers = load_waivers(options.waivers) if options.waivers else []
-        hosts = inventory.result()
+        hosts = inventory.result() if inventory else None
     today = datetime.now(UTC).date()
-    by_name = {h.name: h for h in hosts}
+    by_name = {h.name: h for h in hosts or []}
+    out_existed = options.out.exists()
     run_dir = new_run_dir(options.out)
     started = now()
     results: dict[str, HostResult] = {}
 
-    with progress(console) as bar:
-        task = bar.add_task("assessing", total=len(hosts), failures="")
+    # the bar starts with the first host's result: a play that reaches no host (a
+    # malformed inventory, say) ends in one line of error and nothing else
+    bar = progress(console)
+    task = bar.add_task("assessing", total=len(hosts) if hosts else None, failures="",
+                        start=False)
 
-        def on_host(name: str, outcome: HostOutcome) -> None:
-            host = by_name.get(name) or InventoryHost(name, name, ())
-            results[name] = judged(run_dir, host, outcome, controls, waivers, today)
-            failed = sum(1 for r in results.values() if r.failures_at_or_above(options.fail_on))
-            broken = sum(1 for r in results.values() if not r.assessed)
-            bar.update(
-                task, advance=1, failures=f"{failed} failing · {broken} not assessed"
-            )
+    def on_host(name: str, outcome: HostOutcome) -> None:
+        if not results:
+            bar.start()
+            bar.start_task(task)
+        host = by_name.get(name) or InventoryHost(name, outcome.address or name, ())
+        results[name] = judged(run_dir, host, outcome, controls, waivers, today)
+        failed = sum(1 for r in results.values() if r.failures_at_or_above(options.fail_on))
+        broken = sum(1 for r in results.values() if not r.assessed)
+        bar.update(task, advance=1, failures=f"{failed} failing · {broken} not assessed")
 
-        run_playbook(
+    try:
+        ran = run_playbook(
             playbook("assess.yml"),
             options.inventory,
             run_dir / ANSIBLE,
@@ -123,11 +140,43 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
             limit=options.limit,
             forks=options.forks,
             on_host=on_host,
-            shards=shards_for(options),
+            shards=shards_for(options, list(by_name)),
         )
+    finally:
+        if results:
+            bar.stop()
 
+    if hosts is None:
+        hosts = played_hosts(ran.ended, results) or inventory_after(options, run_dir,
+                                                                     out_existed, results)
     ordered = [results.get(h.name) or host_result(h, None, controls) for h in hosts]
     return finish(run_dir, started, catalogue, profile, options, str(options.inventory), ordered)
+
+
+def inventory_after(options: AssessOptions, run_dir: Path, out_existed: bool,
+                    results: Mapping[str, HostResult]) -> list[InventoryHost]:
+    """The inventory's hosts after a play that did not end or saw none: the hosts it never
+    reached are then listed with no result, or the inventory's error is the run's (a
+    malformed file, no host matching --limit), with no run directory left behind."""
+    try:
+        return load_inventory(options.inventory, options.limit)
+    except ConfigError:
+        if not results:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if not out_existed:
+                with contextlib.suppress(OSError):
+                    options.out.rmdir()
+        raise
+
+
+def played_hosts(ended: tuple[str, ...] | None,
+                 results: Mapping[str, HostResult]) -> list[InventoryHost]:
+    """The hosts of a play that ended, in name order as the inventory lists them; none when
+    it did not end or went through no host (then the inventory says which, or why)."""
+    if not ended:
+        return []
+    return [InventoryHost(name, results[name].address if name in results else name, ())
+            for name in sorted(set(ended) | set(results))]
 
 
 def assess_recorded(options: RecordedOptions) -> RunResult:
@@ -178,4 +227,4 @@ def finish(run_dir: Path, started: str, catalogue: Catalogue, profile: str,
 
 def checkpoint(run_dir: Path, result: HostResult) -> None:
     """Keep each host's result as soon as it exists, so an interrupted run loses nothing."""
-    write_text(host_dir(run_dir, result.name) / "result.json", json.dumps(asdict(result)))
+    write_text(host_dir(run_dir, result.name) / "result.json", json.dumps(host_dict(result)))

@@ -3,6 +3,10 @@
 Preview with `check` (check mode with diffs, nothing changes); otherwise every changed
 file is backed up on the host first and each host's backup manifest is kept in the run
 directory for rollback.
+
+With execution nodes, the before and after assessments and the harden play itself are
+sharded the same way, and merge into this one run directory; each node runs its share's
+waves, so --serial and --max-fail-percentage apply per node.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from rich.console import Console
 
 from assessor.errors import AssessorError, ConfigError
 from assessor.inventory import load_inventory
-from assessor.pipeline import HostsOptions
+from assessor.pipeline import HostsOptions, shards_for
 from assessor.pipeline.assessment import AssessOptions, assess, select_controls
 from assessor.remediation import taskmap
 from assessor.remediation.beforeafter import GOOD, compare_host
@@ -59,7 +63,7 @@ def harden(options: HardenOptions, console: Console) -> tuple[HardenRecord, Path
     assessing = AssessOptions(
         inventory=options.inventory, out=options.out, limit=options.limit,
         forks=options.forks, profile=options.profile, catalogue=options.catalogue,
-        tailoring=options.tailoring,
+        tailoring=options.tailoring, execution_nodes=options.execution_nodes,
     )
     _, profile, controls = select_controls(assessing)
     tasks = taskmap.role_tasks(roles_path())
@@ -88,6 +92,7 @@ def harden(options: HardenOptions, console: Console) -> tuple[HardenRecord, Path
                             max_fail_percentage=options.max_fail_percentage,
                             failing=failing_by_host(before, plan.ids)),
         limit=options.limit, forks=options.forks, tags=plan.tags, on_task=log.feed,
+        shards=shards_for(options, [h.name for h in hosts]),
     )
     for host in hosts:
         log.host(host.name)
@@ -126,6 +131,7 @@ def _sub(options: AssessOptions, out: Path) -> AssessOptions:
     return AssessOptions(
         inventory=options.inventory, out=out, limit=options.limit, forks=options.forks,
         profile=options.profile, catalogue=options.catalogue, tailoring=options.tailoring,
+        execution_nodes=options.execution_nodes,
     )
 
 

@@ -85,13 +85,7 @@ def run_hunt(
                   *options.indicators]
     tables = tables_for(indicators)
     started = now()
-    extravars = {
-        **sweep_vars(tables, [*DEFAULT_PATHS, *options.paths]),
-        **state_vars(rules),
-        "assessor_hunt_max_size": options.max_size_mib << 20,
-        "assessor_hunt_time_budget": options.time_budget,
-        **clamav_vars(tables, options.clamav, [options.rules] if options.rules else []),
-    }
+    extravars = hunt_vars(options, tables, rules)
     outcomes = sweep_hosts(hosts, options, run_dir / ANSIBLE, extravars, console or quiet())
     today = dt.date.today()
     results = []
@@ -117,6 +111,19 @@ def run_hunt(
     )
     write_all(result, run_dir)
     return run_dir, result
+
+
+def hunt_vars(options: HuntOptions, tables: HuntTables,
+              rules: list[HuntRule]) -> dict[str, Any]:
+    """What playbooks/hunt.yml reads: the same for an AWX job template running the
+    collection's hunt playbook as for this run."""
+    return {
+        **sweep_vars(tables, [*DEFAULT_PATHS, *options.paths]),
+        **state_vars(rules),
+        "assessor_hunt_max_size": options.max_size_mib << 20,
+        "assessor_hunt_time_budget": options.time_budget,
+        **clamav_vars(tables, options.clamav, [options.rules] if options.rules else []),
+    }
 
 
 def renamed(text: str, named: Mapping[str, str]) -> str:
@@ -150,7 +157,7 @@ def sweep_hosts(
 
         run_playbook(playbook("hunt.yml"), options.inventory, work_dir, extravars=extravars,
                      limit=",".join(h.name for h in hosts), forks=options.forks,
-                     on_host=on_host, shards=shards_for(options))
+                     on_host=on_host, shards=shards_for(options, [h.name for h in hosts]))
     return outcomes
 
 

@@ -14,7 +14,9 @@ from typing import Any
 from rich.console import Console
 
 from assessor.errors import ConfigError
+from assessor.inventory import load_inventory
 from assessor.outcomes import TaskResult
+from assessor.pipeline import node_shards
 from assessor.remediation.record import RollbackRecord
 from assessor.reports import ROLLBACK_REPORTERS, write_with
 from assessor.reports.harden import read_json
@@ -32,6 +34,7 @@ class RollbackOptions:
     limit: str | None = None
     force: bool = False
     forks: int = 20
+    execution_nodes: tuple[str, ...] = ()  # inventory hosts that run Ansible for the others
 
 
 def load_record(run_dir: Path) -> dict[str, Any]:
@@ -49,10 +52,13 @@ def rollback(options: RollbackOptions, console: Console) -> RollbackRecord:
     inventory = options.inventory or Path(record["inventory"])
     limit = options.limit or ",".join(hosts)
     console.print(f"rolling back {record['run_id']} on {limit}", markup=False)
+    targets = ([h.name for h in load_inventory(inventory, limit)] if options.execution_nodes
+               else [])
     ran = run_playbook(
         playbook("rollback.yml"), inventory, options.run_dir / ROLLBACK_ANSIBLE,
         extravars={"assessor_run_id": record["run_id"], "assessor_force": options.force},
         limit=limit, forks=options.forks,
+        shards=node_shards(inventory, targets, options.execution_nodes),
     )
     result = restored(ran.tasks)
     write_with(ROLLBACK_REPORTERS, result, options.run_dir)

@@ -71,7 +71,8 @@ def _finding(f: Finding) -> dict[str, Any]:
     return data
 
 
-def _host(h: HostResult) -> dict[str, Any]:
+def host_dict(h: HostResult) -> dict[str, Any]:
+    """One host as results.json holds it (with its score), without `asdict`'s copies."""
     data = _fields(h)
     data["findings"] = [_finding(f) for f in h.findings]
     data["score"] = h.score
@@ -81,7 +82,7 @@ def _host(h: HostResult) -> dict[str, Any]:
 def as_dict(run: RunResult) -> dict[str, Any]:
     """`run.to_dict()`, built without `asdict`'s deep copies (ten times faster at scale)."""
     data = _fields(run)
-    data["hosts"] = [_host(h) for h in run.hosts]
+    data["hosts"] = [host_dict(h) for h in run.hosts]
     data["format"] = RESULTS_FORMAT
     data["score"] = run.score
     return data

@@ -113,3 +113,18 @@ def machine_decided(lab: fleet.LabState) -> dict[str, MachineBound]:
     hardened or not, instead of assuming the kernel of the machine the suite was written on.
     """
     return {b.control: b for b in machine_bound(load_catalogue().controls, lab.machine_profile)}
+
+
+def installed_collection(work: Path) -> Path:
+    """`assessor collection build`, then `ansible-galaxy collection install --offline` of the
+    tarball into an empty collections path under `work`, as AWX or a user installs it."""
+    built = run_cli("collection", "build", "--out", str(work / "dist"))
+    assert built.returncode == 0, built.stderr
+    tarball = next((work / "dist").glob("assessor-baseline-*.tar.gz"))
+    installed = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "install",
+         "--offline", str(tarball), "-p", str(work / "collections")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    return work / "collections"

@@ -12,7 +12,7 @@ from rich.console import Console
 from unit_builders import Snap
 
 from assessor.advisories.patchrun import evidence_of, post_findings
-from assessor.errors import NOT_ASSESSED
+from assessor.errors import NOT_ASSESSED, ConfigError
 from assessor.inventory import InventoryHost
 from assessor.outcomes import HostOutcome, PlaybookRun
 from assessor.pipeline import assessment
@@ -111,6 +111,7 @@ def test_assess_pipeline_wires_outcomes_to_results_and_reporters(
 
     monkeypatch.setattr(assessment, "load_inventory", lambda _path, _limit: hosts)
     monkeypatch.setattr(assessment, "run_playbook", run_playbook)
+    (tmp_path / "inv.yml").write_text("all: {}\n")  # read by the (fake) Ansible only
     options = assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
     result = assessment.assess(options, Console(file=io.StringIO()))
     run_dir = tmp_path / "runs" / result.run_id
@@ -121,6 +122,52 @@ def test_assess_pipeline_wires_outcomes_to_results_and_reporters(
     assert result.exit_code(Severity.LOW) == NOT_ASSESSED
     assert json_report.read(run_dir).hosts[1].error == "unreachable: no route"
     assert (run_dir / "index.html").is_file() and (run_dir / "junit.xml").is_file()
+
+
+def test_assess_takes_its_hosts_from_the_play_without_reading_the_inventory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The play's closing stats name every host it went through; the inventory is not read
+    (a second Ansible starting up) unless waivers need the groups."""
+    def run_playbook(playbook: Path, inventory: Path, work_dir: Path, **kw: Any) -> PlaybookRun:
+        outcome = HostOutcome(ok=True, result={"snapshot": Snap().build()}, address="10.0.0.1")
+        kw["on_host"]("web1", outcome)
+        kw["on_host"]("db1", HostOutcome(ok=False, message="no route", unreachable=True,
+                                         address="10.0.0.2"))
+        return PlaybookRun("successful", 0, {"web1": outcome}, str(work_dir),
+                           ended=("web1", "db1", "mute1"))
+
+    def never(*_: Any) -> list[InventoryHost]:
+        raise AssertionError("the inventory was read")
+
+    monkeypatch.setattr(assessment, "load_inventory", never)
+    monkeypatch.setattr(assessment, "run_playbook", run_playbook)
+    (tmp_path / "inv.yml").write_text("all: {}\n")  # read by the (fake) Ansible only
+    options = assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
+    result = assessment.assess(options, Console(file=io.StringIO()))
+    assert [(h.name, h.address) for h in result.hosts] == [
+        ("db1", "10.0.0.2"), ("mute1", "mute1"), ("web1", "10.0.0.1")]
+    db, mute, web = result.hosts
+    assert web.assessed and db.error == "unreachable: no route"
+    assert mute.error == "no result from Ansible for this host"
+
+
+def test_a_play_that_reached_no_host_gives_the_inventorys_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def run_playbook(playbook: Path, inventory: Path, work_dir: Path, **kw: Any) -> PlaybookRun:
+        return PlaybookRun("successful", 0, {}, str(work_dir), ended=())
+
+    def malformed(*_: Any) -> list[InventoryHost]:
+        raise ConfigError("inv.yml:3: malformed inventory: bad")
+
+    monkeypatch.setattr(assessment, "load_inventory", malformed)
+    monkeypatch.setattr(assessment, "run_playbook", run_playbook)
+    (tmp_path / "inv.yml").write_text("all: {}\n")  # read by the (fake) Ansible only
+    options = assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
+    with pytest.raises(ConfigError, match="malformed inventory"):
+        assessment.assess(options, Console(file=io.StringIO()))
+    assert not (tmp_path / "runs").exists()
 
 
 def test_harden_and_rollback_records_judge_their_exit_code() -> None:
