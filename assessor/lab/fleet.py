@@ -128,7 +128,10 @@ def nspawn_command(host: LabHost, merged: Path) -> list[str]:
     return [
         "systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
         "--notify-ready=yes", "--settings=no", "--console=pipe",
-        f"--machine={host.name}", f"--directory={merged}",
+        # the machine name is machine-wide (/run/systemd/nspawn/propagate/NAME): two labs
+        # may both have a weak-01, so it is the lab's own namespace name; the host keeps
+        # its short name as its hostname
+        f"--machine={host.netns}", f"--hostname={host.name}", f"--directory={merged}",
         f"--network-namespace-path=/run/netns/{host.netns}",
         "--resolv-conf=off", "--timezone=off", "--link-journal=no",
         # the host's own firewall (nftables.service): CAP_NET_ADMIN over its own namespace
