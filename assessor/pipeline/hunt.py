@@ -88,8 +88,8 @@ def run_hunt(
     extravars = {
         **sweep_vars(tables, [*DEFAULT_PATHS, *options.paths]),
         **state_vars(rules),
-        "assessor_hunt_max_size": options.max_size_mib << 20,
-        "assessor_hunt_time_budget": options.time_budget,
+        "hunt_max_size": options.max_size_mib << 20,
+        "hunt_time_budget": options.time_budget,
         **clamav_vars(tables, options.clamav, [options.rules] if options.rules else []),
     }
     outcomes = sweep_hosts(hosts, options, run_dir / ANSIBLE, extravars, console or quiet())

@@ -51,7 +51,7 @@ def rollback(options: RollbackOptions, console: Console) -> RollbackRecord:
     console.print(f"rolling back {record['run_id']} on {limit}", markup=False)
     ran = run_playbook(
         playbook("rollback.yml"), inventory, options.run_dir / ROLLBACK_ANSIBLE,
-        extravars={"assessor_run_id": record["run_id"], "assessor_force": options.force},
+        extravars={"harden_common_run_id": record["run_id"], "assessor_force": options.force},
         limit=limit, forks=options.forks,
     )
     result = restored(ran.tasks)
