@@ -45,6 +45,7 @@ lint: venv
 	$(BIN)/ruff check assessor tests roles bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/ansible-lint -q roles playbooks
 
 unit: venv
 	$(BIN)/pytest -q tests/unit

@@ -119,11 +119,11 @@ def collect(args: argparse.Namespace, key_dir: Path, console: Console) -> int:
                     host.errors[name_] = f"{kind}: {outcome.message}"
 
     extravars = {
-        "assessor_evidence_tiers": tiers,
-        "assessor_evidence_flagged": {h: [flagged_artifact(p).module_args()]
+        "evidence_tiers": tiers,
+        "evidence_flagged": {h: [flagged_artifact(p).module_args()]
                                       for h, p in flagged.items() if p},
-        "assessor_evidence_budget": TIER_BUDGET,
-        "assessor_evidence_deadline": TIER_DEADLINE,
+        "evidence_budget": TIER_BUDGET,
+        "evidence_deadline": TIER_DEADLINE,
     }
     # Ansible's own artifacts hold every blob again; they are not evidence, so not kept.
     with tempfile.TemporaryDirectory(prefix="assessor-evidence-run-") as work:

@@ -131,7 +131,7 @@ def state_vars(rules: Iterable[HuntRule]) -> dict[str, Any]:
     probes = sorted({p for r in rules for p in r.probes})
     patterns = sorted({str(p) for r in rules if r.kind == "web_content"
                        for p in r.params.get("patterns", [])})
-    return {"assessor_hunt_probes": probes, "assessor_hunt_web_patterns": patterns}
+    return {"hunt_probes": probes, "hunt_web_patterns": patterns}
 
 
 def judge_rules(rules: Iterable[HuntRule], state: Mapping[str, Any], ctx: Context) -> list[Finding]:

@@ -140,14 +140,14 @@ def verify(files: Mapping[str, str]) -> tuple[int, str]:
 def clamav_vars(tables: HuntTables, enabled: bool, rules: Iterable[Path] = ()) -> dict[str, Any]:
     """Extra vars for roles/hunt's clamscan task: the run's database, built and verified."""
     if not enabled:
-        return {"assessor_hunt_clamav": False}
+        return {"hunt_clamav": False}
     db = build_database(tables, content_rule_files(rules))
     return {
-        "assessor_hunt_clamav": True,
-        "assessor_hunt_clamav_databases": {
+        "hunt_clamav": True,
+        "hunt_clamav_databases": {
             name: base64.b64encode(text.encode()).decode() for name, text in db.files.items()
         },
-        "assessor_hunt_clamav_version": db.version,
+        "hunt_clamav_version": db.version,
     }
 
 

@@ -35,10 +35,10 @@ def sweep_vars(tables: HuntTables, paths: Iterable[str]) -> dict[str, Any]:
     """The extra vars the hunt role needs: what to match, where to look."""
     hashes = sorted(v for kind in HASH_KINDS for v in tables.hashes.get(kind, ()))
     return {
-        "assessor_hunt_paths": list(paths),
-        "assessor_hunt_hashes": hashes,
-        "assessor_hunt_names": sorted(tables.file_names),
-        "assessor_hunt_full_paths": sorted(tables.paths),
+        "hunt_paths": list(paths),
+        "hunt_hashes": hashes,
+        "hunt_names": sorted(tables.file_names),
+        "hunt_full_paths": sorted(tables.paths),
     }
 
 

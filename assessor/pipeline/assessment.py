@@ -136,7 +136,7 @@ def assess(options: AssessOptions, console: Console) -> RunResult:
             playbook("assess.yml"),
             options.inventory,
             run_dir / ANSIBLE,
-            extravars={"assessor_probes": plan_probes(controls)},
+            extravars={"collect_probes": plan_probes(controls)},
             limit=options.limit,
             forks=options.forks,
             on_host=on_host,

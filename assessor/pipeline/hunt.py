@@ -120,8 +120,8 @@ def hunt_vars(options: HuntOptions, tables: HuntTables,
     return {
         **sweep_vars(tables, [*DEFAULT_PATHS, *options.paths]),
         **state_vars(rules),
-        "assessor_hunt_max_size": options.max_size_mib << 20,
-        "assessor_hunt_time_budget": options.time_budget,
+        "hunt_max_size": options.max_size_mib << 20,
+        "hunt_time_budget": options.time_budget,
         **clamav_vars(tables, options.clamav, [options.rules] if options.rules else []),
     }
 

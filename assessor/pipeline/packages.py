@@ -64,8 +64,8 @@ def read_states(
             playbook("exposure.yml"), inventory, work_dir,
             extravars={
                 **package_vars(advisories),
-                "assessor_update_cache": update_cache,
-                "assessor_update_timeout": update_timeout,
+                "packages_state_update_cache": update_cache,
+                "packages_state_update_timeout": update_timeout,
                 **(extra or {}),
             },
             limit=",".join(h.name for h in hosts), forks=forks, on_host=on_host,
@@ -76,8 +76,8 @@ def read_states(
 def package_vars(advisories: list[Advisory]) -> dict[str, list[str]]:
     """The packages the hosts must report: sources by name, and binaries named directly."""
     return {
-        "assessor_sources": sorted({s for a in advisories for s in a.sources}),
-        "assessor_binaries": sorted({b for a in advisories for b in a.binaries}),
+        "packages_state_sources": sorted({s for a in advisories for s in a.sources}),
+        "packages_state_binaries": sorted({b for a in advisories for b in a.binaries}),
     }
 
 

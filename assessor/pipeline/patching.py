@@ -57,7 +57,7 @@ def patch(options: PatchOptions, console: Console) -> RunResult:
     before = read_states(
         hosts, options.inventory, run_dir / ANSIBLE_BEFORE, advisories, console,
         forks=options.forks, update_cache=not options.check,
-        extra={"assessor_all_security": options.all_security},
+        extra={"packages_state_all_security": options.all_security},
     )
     plans = {s.host.name: plan_for(s, advisories, options.all_security)
              for s in before if not s.error}
@@ -103,13 +103,13 @@ def run_patch(
         playbook("patch.yml"), options.inventory, run_dir / ANSIBLE_PATCH,
         extravars={
             **package_vars(advisories),
-            "assessor_patch_plan": plans,
+            "patch_plan": plans,
             "assessor_serial": options.serial,
             "assessor_max_fail_percentage": options.max_fail_percentage,
             "assessor_check": options.check,
-            "assessor_reboot": options.reboot,
-            "assessor_update_cache": False,
-            "assessor_min_free_mb": options.min_free_mb,
+            "patch_reboot": options.reboot,
+            "packages_state_update_cache": False,
+            "packages_state_min_free_mb": options.min_free_mb,
         },
         limit=",".join(h.name for h in hosts), forks=options.forks, on_host=on_host,
     )

@@ -78,9 +78,9 @@ def run_items(
         playbook("quarantine.yml"), inventory, work_dir, limit=",".join(sorted(by_host)),
         forks=options.forks, on_host=on_host,
         extravars={
-            "assessor_quarantine_action": action, "assessor_run_id": run_id,
-            "assessor_quarantine_items": {h: encoded(i) for h, i in by_host.items()},
-            "assessor_quarantine_kill_processes": options.kill_processes,
+            "quarantine_action": action, "quarantine_run_id": run_id,
+            "quarantine_items": {h: encoded(i) for h, i in by_host.items()},
+            "quarantine_kill_processes": options.kill_processes,
             "assessor_check": options.check, "assessor_serial": options.serial,
             "assessor_max_fail_percentage": options.max_fail_percentage,
         },

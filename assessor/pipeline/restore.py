@@ -122,8 +122,8 @@ def integrity(options: RestoreOptions, hosts: list[InventoryHost], work: Path,
 
     run_playbook(playbook("restore.yml"), options.inventory, work, forks=options.forks,
                  limit=",".join(h.name for h in hosts), on_host=on_host, extravars={
-                     "assessor_integrity_action": action, "assessor_check": options.check,
-                     "assessor_integrity_packages": packages or {}})
+                     "restore_integrity_action": action, "assessor_check": options.check,
+                     "restore_integrity_packages": packages or {}})
     return outcomes
 
 

@@ -56,7 +56,7 @@ def rollback(options: RollbackOptions, console: Console) -> RollbackRecord:
                else [])
     ran = run_playbook(
         playbook("rollback.yml"), inventory, options.run_dir / ROLLBACK_ANSIBLE,
-        extravars={"assessor_run_id": record["run_id"], "assessor_force": options.force},
+        extravars={"harden_common_run_id": record["run_id"], "assessor_force": options.force},
         limit=limit, forks=options.forks,
         shards=node_shards(inventory, targets, options.execution_nodes),
     )

@@ -180,9 +180,9 @@ def extravars(
     """What playbooks/harden.yml reads. `failing`: per host, the selected controls that
     fail there; hosts it does not name get every selected control."""
     return {
-        "assessor_run_id": run_id,
-        "assessor_failing": dict(failing or {}),
-        "assessor_remediation": [i.as_var() for i in plan.items],
+        "harden_common_run_id": run_id,
+        "harden_common_failing": dict(failing or {}),
+        "harden_common_remediation": [i.as_var() for i in plan.items],
         "assessor_roles": list(plan.roles),
         "assessor_check": check,
         "assessor_serial": serial,

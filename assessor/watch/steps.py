@@ -66,11 +66,11 @@ def expose(inventory: Path, runs: Path, advisories: list[Path], forks: int = 10)
 
 def state_vars(drift: dict[str, Any], coverage: list[Control]) -> dict[str, Any]:
     extravars: dict[str, Any] = {
-        "assessor_watch_coverage": plan_probes(coverage).get("coverage", []),
+        "watch_state_coverage": plan_probes(coverage).get("coverage", []),
     }
     for key in ("suid_roots", "paths", "exclude"):
         if key in drift:
-            extravars[f"assessor_watch_{key}"] = list(drift[key])
+            extravars[f"watch_state_{key}"] = list(drift[key])
     return extravars
 
 

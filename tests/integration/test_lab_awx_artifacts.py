@@ -39,7 +39,7 @@ def artifacts(lab: fleet.LabState, tmp_path_factory: pytest.TempPathFactory) -> 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     result = ansible_runner.run(
         private_data_dir=str(private), playbook=str(PROJECT_ROOT / "playbooks" / "assess.yml"),
-        inventory=lab.inventory, extravars={"assessor_probes": probes}, quiet=True,
+        inventory=lab.inventory, extravars={"collect_probes": probes}, quiet=True,
         envvars={"ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
                  "PATH": f"{Path(sys.executable).parent}:{clean.get('PATH', '')}"},
         timeout=600,
@@ -116,7 +116,7 @@ def collection_artifacts(lab: fleet.LabState, tmp_path_factory: pytest.TempPathF
     result = ansible_runner.run(
         private_data_dir=str(work / "runner"), playbook="assessor.baseline.assess",
         inventory=lab.inventory, quiet=True, timeout=600,
-        extravars={"assessor_probes": plan_probes(load_catalogue().profile("server-l2"))},
+        extravars={"collect_probes": plan_probes(load_catalogue().profile("server-l2"))},
         envvars={"ANSIBLE_CONFIG": str(empty),
                  "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
                  "PATH": f"{Path(sys.executable).parent}:{clean.get('PATH', '')}"},

@@ -35,9 +35,9 @@ def sweeper() -> ModuleType:
 
 def params(tmp_path: Path, tables_vars: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
-        "paths": [str(tmp_path / "tree")], "hashes": tables_vars["assessor_hunt_hashes"],
-        "names": tables_vars["assessor_hunt_names"],
-        "full_paths": tables_vars["assessor_hunt_full_paths"],
+        "paths": [str(tmp_path / "tree")], "hashes": tables_vars["hunt_hashes"],
+        "names": tables_vars["hunt_names"],
+        "full_paths": tables_vars["hunt_full_paths"],
         "max_size": 1 << 20, "time_budget": 60, "cache": str(tmp_path / "cache/c.json"),
         **extra,
     }

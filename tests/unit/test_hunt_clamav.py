@@ -39,8 +39,8 @@ def tables_with(*pairs: tuple[IndicatorType, str]) -> Any:
 
 
 def params(tmp_path: Path, variables: dict[str, Any], *paths: Path) -> dict[str, Any]:
-    return {"databases": variables["assessor_hunt_clamav_databases"],
-            "database_version": variables["assessor_hunt_clamav_version"],
+    return {"databases": variables["hunt_clamav_databases"],
+            "database_version": variables["hunt_clamav_version"],
             "paths": [str(p) for p in paths], "max_size": 1 << 24, "time_budget": 120,
             "official_db": str(tmp_path / "no-official-db"), "work_dir": str(tmp_path / "work")}
 
@@ -139,7 +139,7 @@ def test_a_clean_tree_passes_and_a_clamscan_error_is_never_clean(
     clean = clamscan.scan(params(tmp_path, variables, tree))
     assert [f.status for f in clamav_findings(clean, tables_for(()))] == [Status.PASS]
     (tree / "x.com").write_bytes(eicar())
-    variables["assessor_hunt_clamav_databases"]["bad.ndb"] = base64.b64encode(b"junk\n").decode()
+    variables["hunt_clamav_databases"]["bad.ndb"] = base64.b64encode(b"junk\n").decode()
     broken = clamscan.scan(params(tmp_path, variables, tree))
     assert broken["rc"] == 2, broken
     findings = clamav_findings(broken, tables_for(()))
@@ -153,4 +153,4 @@ def test_no_clamscan_on_the_host_is_not_applicable(
     monkeypatch.setattr(clamscan.shutil, "which", lambda _: None)
     result = clamscan.scan(params(tmp_path, clamav_vars(tables_for(()), True), tmp_path))
     assert [f.status for f in clamav_findings(result, tables_for(()))] == [Status.NOTAPPLICABLE]
-    assert clamav_vars(tables_for(()), False) == {"assessor_hunt_clamav": False}
+    assert clamav_vars(tables_for(()), False) == {"hunt_clamav": False}

@@ -145,8 +145,8 @@ def test_webshell_patterns_match_webshells_not_ordinary_php() -> None:
 
 def test_state_vars_ask_for_every_probe_and_pattern() -> None:
     extra = state_vars(RULES)
-    assert "dpkg_md5" in extra["assessor_hunt_probes"]
-    assert len(extra["assessor_hunt_web_patterns"]) == 2
+    assert "dpkg_md5" in extra["hunt_probes"]
+    assert len(extra["hunt_web_patterns"]) == 2
 
 
 def write(path: Path, text: str) -> Path:

@@ -116,7 +116,7 @@ def test_assess_pipeline_wires_outcomes_to_results_and_reporters(
     result = assessment.assess(options, Console(file=io.StringIO()))
     run_dir = tmp_path / "runs" / result.run_id
     assert planned["playbook"] == "assess.yml" and planned["work_dir"] == run_dir / "ansible"
-    assert "sshd" in planned["extravars"]["assessor_probes"]
+    assert "sshd" in planned["extravars"]["collect_probes"]
     web, db = result.hosts
     assert web.assessed and web.findings and db.error == "unreachable: no route"
     assert result.exit_code(Severity.LOW) == NOT_ASSESSED

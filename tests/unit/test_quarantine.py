@@ -239,7 +239,7 @@ def test_items_travel_as_base64_json_and_a_silent_host_is_an_error(
 
     def fake_run(playbook: Path, inventory: Path, work_dir: Path, **kw: Any) -> None:
         seen.update(kw)
-        shipped = kw["extravars"]["assessor_quarantine_items"]
+        shipped = kw["extravars"]["quarantine_items"]
         done = [dict(i, status="moved", reason="ok")
                 for i in json.loads(base64.b64decode(shipped["web1"]))]
         kw["on_host"]("web1", HostOutcome(True, {"quarantine": {"items": done}}))

@@ -73,9 +73,9 @@ def test_extravars_carry_the_per_host_failing_controls() -> None:
     plan = make_plan([CONTROLS["net.ip-forward"]], roles_path())
     extra = extravars(plan, "run1", check=True, serial="1", max_fail_percentage=0,
                       failing={"web1": ["net.ip-forward"]})
-    assert extra["assessor_failing"] == {"web1": ["net.ip-forward"]}
+    assert extra["harden_common_failing"] == {"web1": ["net.ip-forward"]}
     assert extra["assessor_check"] is True and extra["assessor_serial"] == "1"
-    assert extra["assessor_remediation"][0]["settings"][0]["key"] == "net.ipv4.ip_forward"
+    assert extra["harden_common_remediation"][0]["settings"][0]["key"] == "net.ipv4.ip_forward"
 
 
 @pytest.mark.parametrize(("kind", "params", "target", "path", "line"), [
