@@ -33,6 +33,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.lab)
         group = "session-lab" if item.path in on_session_lab else item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))
+    items[:] = sorted(items, key=lambda i: schedule_rank(i, on_session_lab))
+
+
+# The longest groups start first (xdist hands groups out in item order), so the two
+# workers finish together instead of one starting a long lab late; unit tests fill in.
+# From `make test`'s --durations, longest first.
+LONGEST_FIRST = ("test_lab_harden", "test_lab_restore_compromised", "test_lab_harden_audit_fs",
+                 "test_lab_harden_fw_accounts", "test_lab_watch", "test_lab_trixie",
+                 "test_lab_collection_playbooks", "test_lab_execution_nodes",
+                 "test_lab_hunt_rules", "test_lab_incident", "test_lab_harden_pam")
+
+
+def schedule_rank(item: pytest.Item, on_session_lab: set[Path]) -> int:
+    """0 for the session lab's modules, then LONGEST_FIRST's order, other labs, unit tests
+    last; a stable sort keeps each module's tests together and in their order."""
+    if "integration" not in str(item.path):
+        return len(LONGEST_FIRST) + 2
+    if item.path in on_session_lab:
+        return 0
+    stem = item.path.stem
+    return LONGEST_FIRST.index(stem) + 1 if stem in LONGEST_FIRST else len(LONGEST_FIRST) + 1
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
