@@ -14,11 +14,9 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from assessor.pipeline import HostsOptions
 from assessor.pipeline.hardening import HardenOptions, harden
 from assessor.pipeline.hunt import HuntOptions, run_hunt
 from assessor.pipeline.patching import PatchOptions, patch
+from assessor.pipeline.quarantine import QuarantineOptions, quarantine_hosts
 from assessor.quarantine.items import unremovable
 from assessor.quarantine.manifest import manifest_file
 from assessor.results import HostResult, RunResult, Status
@@ -71,32 +70,6 @@ class HostPlan:
     persistence: list[str] = field(default_factory=list)
     unremovable: list[str] = field(default_factory=list)  # findings no removal declared
     error: str = ""
-
-
-# What removes the persistence the hunt found: assessor.pipeline.quarantine's
-# quarantine_hosts(results, run_id, inventory, run_dir, options, console) once it is merged
-# (its manifest lands in <restore run>/quarantine/manifest.json and is read back here).
-Quarantiner = Callable[[list[HostResult], RunResult, Path, Path, bool, Console],
-                       list[HostResult]]
-
-
-def quarantiner() -> Quarantiner | None:
-    """The quarantine step when the quarantine pipeline is installed, else None."""
-    try:
-        module = importlib.import_module("assessor.pipeline.quarantine")
-    except ImportError:
-        return None
-    step = getattr(module, "quarantine_hosts", None)
-    options = getattr(module, "QuarantineOptions", None)
-    if step is None or options is None:
-        return None
-
-    def run(results: list[HostResult], run: RunResult, inventory: Path, run_dir: Path,
-            check: bool, console: Console) -> list[HostResult]:
-        return list(step(results, run.run_id, inventory, run_dir,
-                         options(enabled=True, check=check, kill_processes=True,
-                                 persistence=True), console))
-    return run
 
 
 def quiet() -> Console:
@@ -263,7 +236,6 @@ def restore(options: RestoreOptions, console: Console) -> tuple[dict[str, Any], 
         "inventory": str(options.inventory), "profile": options.profile or "",
         "controls": options.controls or "all automated",
         "advisories": [str(a) for a in options.advisories],
-        "quarantine": "assessor.pipeline.quarantine" if quarantiner() else "not installed",
         "steps": steps, "hosts": record_hosts,
     }
     write_text(run_dir / RESTORE, json.dumps(result, indent=1, sort_keys=True) + "\n")
@@ -307,19 +279,15 @@ def show_plan(plans: list[HostPlan], options: RestoreOptions, console: Console) 
 def remove_persistence(hunted: RunResult, plans: list[HostPlan], options: RestoreOptions,
                        run_dir: Path, console: Console) -> dict[str, list[dict[str, Any]]]:
     """Remove what the hunt found through quarantine, as each rule's `remove:` says (with
-    check: only show it); without the quarantine pipeline nothing is removed and the hosts
-    are not called restored (the re-hunt still finds it). Returns per host the items of the
-    quarantine manifest: action, path, status, reason, whether it can be undone."""
+    check: only show it). Returns per host the items of the quarantine manifest: action,
+    path, status, reason, whether it can be undone."""
     wanted = {p.name for p in plans if p.persistence and not p.error}
     if not wanted:
         return {}
-    step = quarantiner()
-    if step is None:
-        console.print("quarantine is not installed: the hunt's detections stay in place",
-                      markup=False)
-        return {}
     results = [h for h in hunted.hosts if h.name in wanted]
-    step(results, hunted, options.inventory, run_dir, options.check, console)
+    quarantine_hosts(results, hunted.run_id, options.inventory, run_dir,
+                     QuarantineOptions(enabled=True, check=options.check, kill_processes=True,
+                                       persistence=True), console)
     path = manifest_file(run_dir)
     items = json.loads(path.read_text()).get("items", []) if path.is_file() else []
     done: dict[str, list[dict[str, Any]]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,16 @@ def test_assess_pipeline_wires_outcomes_to_results_and_reporters(
     assert (run_dir / "index.html").is_file() and (run_dir / "junit.xml").is_file()
 
 
+def fake_ansible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 run_playbook: Callable[..., PlaybookRun],
+                 load_inventory: Callable[..., list[InventoryHost]]) -> assessment.AssessOptions:
+    """Assess options for an inventory only the given (fake) Ansible reads."""
+    monkeypatch.setattr(assessment, "load_inventory", load_inventory)
+    monkeypatch.setattr(assessment, "run_playbook", run_playbook)
+    (tmp_path / "inv.yml").write_text("all: {}\n")
+    return assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
+
+
 def test_assess_takes_its_hosts_from_the_play_without_reading_the_inventory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -140,11 +151,8 @@ def test_assess_takes_its_hosts_from_the_play_without_reading_the_inventory(
     def never(*_: Any) -> list[InventoryHost]:
         raise AssertionError("the inventory was read")
 
-    monkeypatch.setattr(assessment, "load_inventory", never)
-    monkeypatch.setattr(assessment, "run_playbook", run_playbook)
-    (tmp_path / "inv.yml").write_text("all: {}\n")  # read by the (fake) Ansible only
-    options = assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
-    result = assessment.assess(options, Console(file=io.StringIO()))
+    result = assessment.assess(fake_ansible(tmp_path, monkeypatch, run_playbook, never),
+                               Console(file=io.StringIO()))
     assert [(h.name, h.address) for h in result.hosts] == [
         ("db1", "10.0.0.2"), ("mute1", "mute1"), ("web1", "10.0.0.1")]
     db, mute, web = result.hosts
@@ -161,10 +169,7 @@ def test_a_play_that_reached_no_host_gives_the_inventorys_error_and_leaves_nothi
     def malformed(*_: Any) -> list[InventoryHost]:
         raise ConfigError("inv.yml:3: malformed inventory: bad")
 
-    monkeypatch.setattr(assessment, "load_inventory", malformed)
-    monkeypatch.setattr(assessment, "run_playbook", run_playbook)
-    (tmp_path / "inv.yml").write_text("all: {}\n")  # read by the (fake) Ansible only
-    options = assessment.AssessOptions(inventory=tmp_path / "inv.yml", out=tmp_path / "runs")
+    options = fake_ansible(tmp_path, monkeypatch, run_playbook, malformed)
     with pytest.raises(ConfigError, match="malformed inventory"):
         assessment.assess(options, Console(file=io.StringIO()))
     assert not (tmp_path / "runs").exists()
