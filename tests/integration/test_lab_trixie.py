@@ -66,7 +66,7 @@ ADVISORIES = Path(__file__).resolve().parent.parent / "data" / "advisories" / "t
 FIXED = "1.0-1+deb12u1"
 TRUSTED_SOURCES = "/etc/apt/sources.list.d/lab-trusted.sources"
 DEB822 = ("Types: deb\nURIs: file:/srv/none\nSuites: ./\nTrusted: yes\n")
-AGREEMENT_FLOOR = 0.86  # measured 0.860 (229 compared, 32 explained disagreements)
+AGREEMENT_FLOOR = 0.86  # measured 0.865 (229 compared, 31 explained disagreements)
 
 
 @pytest.fixture(scope="module")
