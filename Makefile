@@ -35,9 +35,10 @@ $(BIN)/assessor: pyproject.toml
 
 venv: $(BIN)/assessor
 
-# OpenSCAP newer than this machine's (trixie's scanner, forky's SSG content with Debian 12
-# and 13 data streams), unpacked from Debian's archive into /var/cache/assessor/oscap once:
-# the OpenSCAP agreement test scans with it and never downloads.
+# OpenSCAP newer than this machine's (trixie's scanner, forky's SSG content 0.1.82, pinned,
+# with Debian 12 and 13 data streams), unpacked from Debian's archive into
+# /var/cache/assessor/oscap once (rebuilt when the tree holds other content; kept .debs
+# first): the OpenSCAP agreement tests scan with it and never download.
 scanner: venv
 	$(BIN)/python -m assessor.lab.scanner
 

@@ -21,6 +21,7 @@ from assessor.checks.core import (
     Snapshot,
     compare,
     names_of,
+    platform_of,
     register,
     verdict,
 )
@@ -120,14 +121,31 @@ def parse_settings(
     return settings
 
 
+def built_in_default(snapshot: Snapshot, params: Params) -> dict[str, str]:
+    """{"default": value} for this host's platform when `default_by_platform` names it.
+
+    A daemon's built-in default can change between releases (trixie's journald no longer
+    forwards to syslog unless told to): each release's shipped file shows its own."""
+    by_platform = params.get("default_by_platform") or {}
+    if not isinstance(by_platform, Mapping):
+        raise ValueError("default_by_platform maps platforms to the built-in default")
+    platform = platform_of(snapshot.get("facts", {}))
+    return {"default": str(by_platform[platform])} if platform in by_platform else {}
+
+
 @register(
     "config_value",
     lambda p: {"files": names_of(p["files"])},
     required=("files", "key"),
-    optional=(*VALUE_PARAMS, "separator", "comment", "section", "default", "first_wins"),
+    optional=(*VALUE_PARAMS, "separator", "comment", "section", "default", "default_by_platform",
+              "first_wins"),
 )
 def config_value(snapshot: Snapshot, params: Params) -> Observation:
+    """The key's last setting (or first: `first_wins`) across the files, else the built-in
+    default: `default_by_platform` (platform -> value) where the release changed it,
+    `default` otherwise."""
     key = str(params["key"])
+    params = {**params, **built_in_default(snapshot, params)}
     found: list[tuple[str, int, str]] = []
     for path, text in read_files(snapshot, names_of(params["files"])):
         settings = parse_settings(

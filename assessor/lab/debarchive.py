@@ -62,3 +62,30 @@ def download(dest: Path, suite: str, packages: list[str], with_depends: bool = F
     if missing:
         raise ConfigError(f"{suite}: apt-get download left out {missing}")
     return sorted(debs)
+
+
+def deb_name(name: str, version: str, arch: str = "*") -> str:
+    """The file name `apt-get download` gives a package's .deb (an epoch's colon as %3a)."""
+    return f"{name}_{version.replace(':', '%3a')}_{arch}.deb"
+
+
+def download_pinned(dest: Path, suite: str, pins: dict[str, str]) -> list[Path]:
+    """The .debs of exactly these versions: the ones kept in `dest`, else from `suite`.
+
+    Kept .debs are used as they are, so a suite that moved on (or a pool that dropped the
+    version) does not matter once they are here; without them the archive must still
+    have the pinned version, or this says so.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    missing = {n: v for n, v in pins.items() if not list(dest.glob(deb_name(n, v)))}
+    if missing:
+        options = private_state(dest / "apt-state", suite)
+        _apt(*options, "update", "-q")
+        try:
+            _apt(*options, "download", *(f"{n}={v}" for n, v in missing.items()), cwd=dest)
+        except ConfigError as error:
+            raise ConfigError(
+                f"{suite} no longer has {missing} and {dest} does not keep their .debs: "
+                "pin the versions the suite has now and measure again what they judge "
+                f"({error})") from error
+    return sorted(p for n, v in pins.items() for p in dest.glob(deb_name(n, v)))

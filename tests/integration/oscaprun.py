@@ -1,12 +1,13 @@
-"""OpenSCAP as an independent judge: Debian's scanner and SSG content on a lab host's tree.
+"""OpenSCAP as an independent judge: Debian's scanner and SSG content on a lab host.
 
-The scanner is trixie's openscap 1.4.2 with forky's ssg-debian 0.1.82 (Debian 12 and 13
-content), unpacked into a tree of their own (`assessor.lab.scanner`, built by `make
+The scanner is trixie's openscap 1.4.2 with forky's ssg-debian 0.1.82 (pinned; Debian 12
+and 13 content), unpacked into a tree of their own (`assessor.lab.scanner`, built by `make
 scanner`): bookworm's own oscap 1.3.7 and SSG 0.1.65 only have Debian 11 content. A scan
-chroots into that tree and probes the running host's root from its network namespace
-(the filesystem walks: the host's tree, read-only). The scan is tailored to exactly the
-SSG rules the catalogue cites, with the CIS Debian 12 selections that ComplianceAsCode's
-`controls/cis_debian12.yml` makes for their variables.
+runs oscap from that tree inside the running host's namespaces, as `sudo -i oscap` on the
+host would (the filesystem walks: the host's tree, read-only). The scan is tailored to
+exactly the SSG rules the catalogue cites, with the CIS Debian 12 selections that
+ComplianceAsCode's `controls/cis_debian12.yml` makes for their variables (Debian 13
+content offers the same selectors).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import quoteattr
 
 import yaml
+from labrun import machine_decided, ssh_ops
 
 from assessor.catalogue.loader import Control
-from assessor.lab import scanner
+from assessor.lab import fleet, scanner
+from assessor.lab.machine import is_namespaced
 
 XCCDF = "http://checklists.nist.gov/xccdf/1.2"
 RULE = "xccdf_org.ssgproject.content_rule_"
@@ -29,6 +32,7 @@ VALUE = "xccdf_org.ssgproject.content_value_"
 PROFILE = "xccdf_assessor_profile_catalogue"
 EVALUATED = ("pass", "fail")
 DISAGREEMENTS = Path(__file__).parent.parent / "data" / "oscap" / "disagreements.yaml"
+DISAGREEMENTS_13 = DISAGREEMENTS.with_name("disagreements-debian13.yaml")
 
 # The CIS Debian 12 selections for SSG's variables (`var=selector` in its rule lists), as
 # ComplianceAsCode's controls/cis_debian12.yml (commit b3a2cca9352cbcefb7f00d770bfd6f679da18d6a)
@@ -173,16 +177,18 @@ def tailoring(rules: set[str], selectors: dict[str, str]) -> str:
 
 
 def evaluate(tree: Path, work: Path, datastream: str, tailoring_file: str, results: str,
-             init_pid: int = 0, root: Path | None = None) -> dict[str, str]:
+             init_pid: int = 0, root: Path | None = None, path: str = scanner.DEFAULT_PATH
+             ) -> dict[str, str]:
     """`oscap xccdf eval` with the tailored profile on a running host (or a host's tree,
     read-only); SSG rule -> result.
 
-    `datastream`, `tailoring_file` and `results` are file names in `work`.
+    `datastream`, `tailoring_file` and `results` are file names in `work`; `path` the
+    scanning process's PATH (root's login PATH on the host, as `sudo -i oscap` has it).
     """
     proc = scanner.oscap(tree, work, "xccdf", "eval",
                          "--tailoring-file", f"/work/{tailoring_file}", "--profile", PROFILE,
                          "--results", f"/work/{results}", f"/work/{datastream}",
-                         init_pid=init_pid, root=root)
+                         init_pid=init_pid, root=root, path=path)
     # 0: all pass, 2: some rule failed; anything else is the scanner's own error
     assert proc.returncode in (0, 2), proc.stderr[-2000:]
     return parse_results((work / results).read_bytes())
@@ -197,6 +203,44 @@ def parse_results(xml: bytes) -> dict[str, str]:
         verdict = result.find(f"{{{XCCDF}}}result")
         out[rule] = verdict.text if verdict is not None and verdict.text else "unknown"
     return out
+
+
+def prepare(tree: Path, work: Path, release: int, controls: list[Control]
+            ) -> tuple[dict[str, str], set[str]]:
+    """Debian `release`'s data stream ungated in `work` (ds.xml) and two tailorings,
+    tailoring-walks.xml (the catalogue's filesystem walks) and tailoring-live.xml (the
+    rest); (control -> SSG rule, the walks' rules)."""
+    datastream = ungated(scanner.content(tree, release), work / "ds.xml")
+    rules = mapped(controls, rules_in(datastream))
+    selectors = selections(values_in(datastream))
+    walks = {rules[c.id] for c in controls if c.kind == "walk" and c.id in rules}
+    for name, selected in (("walks", walks), ("live", set(rules.values()) - walks)):
+        (work / f"tailoring-{name}.xml").write_text(tailoring(selected, selectors))
+    return rules, walks
+
+
+def root_login_path(lab: fleet.LabState, host: str) -> str:
+    """root's login PATH on the host (`sudo -i`), which an admin's `sudo -i oscap` scans
+    with: SSG judges root's PATH from the scanning process's own environment."""
+    proc = ssh_ops(lab, host, "sudo -n -i printenv PATH")
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1, proc.stderr
+    return proc.stdout.strip()
+
+
+def scan_live(tree: Path, work: Path, lab: fleet.LabState, host: fleet.LabHost
+              ) -> dict[str, str]:
+    """The live tailoring (`prepare`) on a running host, from inside its namespaces."""
+    return evaluate(tree, work, "ds.xml", "tailoring-live.xml", f"{host.name}.xml",
+                    init_pid=scanner.host_init(host.netns), path=root_login_path(lab, host.name))
+
+
+def machine_excluded(lab: fleet.LabState, controls: list[Control]) -> dict[str, str]:
+    """Controls this machine's kernel decides for every host: compared with neither tool."""
+    excluded = {c.id: f"{c.check['key']} is the machine's kernel value, shared by every lab "
+                      "host (and oscap's sysctl probe has no offline mode: it reads this "
+                      "machine's /proc)"
+                for c in controls if c.kind == "sysctl" and not is_namespaced(str(c.check["key"]))}
+    return excluded | {b.control: b.reason for b in machine_decided(lab).values()}
 
 
 @dataclass(frozen=True)
@@ -223,6 +267,19 @@ def compare(rules: dict[str, str], oscap: dict[str, str], ours: dict[str, str], 
         if ours.get(control) != oscap[rule]:
             differ.append(Disagreement(control, rule, flavour, oscap[rule], ours.get(control, "")))
     return compared, differ
+
+
+def unexplained(differ: list[Disagreement], path: Path = DISAGREEMENTS
+                ) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """(disagreements the table at `path` lacks or states otherwise, its rows that no
+    longer happen)."""
+    table = load_table(path)
+    new = [f"{d.control} ({d.rule}) on {d.flavour}: oscap {d.oscap}, ours {d.ours}"
+           for d in differ if (d.control, d.rule, d.flavour) not in table
+           or (table[(d.control, d.rule, d.flavour)]["oscap"],
+               table[(d.control, d.rule, d.flavour)]["ours"]) != (d.oscap, d.ours)]
+    gone = sorted(set(table) - {(d.control, d.rule, d.flavour) for d in differ})
+    return new, gone
 
 
 def table_content(path: Path = DISAGREEMENTS) -> str:

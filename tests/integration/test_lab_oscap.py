@@ -1,21 +1,24 @@
 """OpenSCAP agrees with assessor: the same lab hosts judged by Debian's scanner and SSG.
 
-The session lab's hosts (hardened, insecure, weak) are assessed once (`full_run`); here
-trixie's oscap 1.4.2 with forky's SSG 0.1.82 (its Debian 12 data stream; the scanner tree
-`make scanner` builds) scans each running host with the SSG rules the catalogue cites,
-from the host's network namespace, and the filesystem walks once more on the insecure
-host's tree (read-only). Every control whose rule OpenSCAP evaluated (pass or fail) is
-compared with our verdict on the same host, but for the kernel values this machine
-decides for every host. Every disagreement is in tests/data/oscap/disagreements.yaml with
-who is right and why: a new one fails the test, and so does a row that no longer happens.
+The session lab's hosts (hardened, insecure, weak; bookworm) are assessed once
+(`full_run`); here trixie's oscap 1.4.2 with forky's SSG 0.1.82 (pinned; its Debian 12
+data stream; the scanner tree `make scanner` builds) scans each running host with the SSG
+rules the catalogue cites, from inside the host's mount, pid and network namespaces, as
+`sudo -i oscap` on the host would (its mount table, its system bus, root's login PATH),
+and the filesystem walks once more on the insecure host's tree (read-only). Every control
+whose rule OpenSCAP evaluated (pass or fail) is compared with our verdict on the same
+host, but for the kernel values this machine decides for every host. Every disagreement
+is in tests/data/oscap/disagreements.yaml with who is right and why: a new one fails the
+test, and so does a row that no longer happens. test_lab_trixie.py does the same with the
+Debian 13 data stream on a trixie host (tests/data/oscap/disagreements-debian13.yaml).
 
-The agreement the issue asks for is 95 %; measured, it is about 84 %, and in all but a
+The agreement the issue asks for is 95 %; measured, it is about 85 %, and in all but a
 few rows of the table SSG's Debian content is what differs from the host's real state:
 its sshd, journald and pwquality rules read only the main file (not the drop-ins the
-daemons include), its package rules name Red Hat packages, its systemd rules need a D-Bus
-to the host's systemd, and a scan from outside a container has no mount table of the
-host's. So the test holds the measured floor, and bench/RESULTS.md ("OpenSCAP agreement")
-reports the figure.
+daemons include) and pass only explicit lines where the built-in default is compliant,
+its package rules name Red Hat packages, and its service rules want units active that
+the lab's containers skip (auditd, the time daemon). So the test holds the measured
+floor, and bench/RESULTS.md ("OpenSCAP agreement") reports the figure.
 """
 
 from __future__ import annotations
@@ -25,25 +28,15 @@ from pathlib import Path
 
 import oscaprun
 import pytest
-from labrun import Run, machine_decided, root_of
+from labrun import Run, root_of
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet, scanner
-from assessor.lab.machine import is_namespaced
 
 CONTROLS = load_catalogue().controls
 WALKED = "insecure"
 AGREEMENT_TARGET = 0.95  # the issue's figure: reported, not met by ssg-debian 0.1.82
-AGREEMENT_FLOOR = 0.83  # measured 0.838 (697 compared, 113 explained disagreements)
-
-
-def machine_excluded(lab: fleet.LabState) -> dict[str, str]:
-    """Controls this machine's kernel decides for every host: compared with neither tool."""
-    excluded = {c.id: f"{c.check['key']} is the machine's kernel value, shared by every lab "
-                      "host (and oscap's sysctl probe has no offline mode: it reads this "
-                      "machine's /proc)"
-                for c in CONTROLS if c.kind == "sysctl" and not is_namespaced(str(c.check["key"]))}
-    return excluded | {b.control: b.reason for b in machine_decided(lab).values()}
+AGREEMENT_FLOOR = 0.85  # measured 0.852 (697 compared, 103 explained disagreements)
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +50,10 @@ def scans(lab: fleet.LabState, tmp_path_factory: pytest.TempPathFactory
     """
     work = tmp_path_factory.mktemp("oscap")
     tree = scanner.ensure()
-    datastream = oscaprun.ungated(oscaprun.datastream(tree, 12), work / "ds.xml")
-    rules = oscaprun.mapped(CONTROLS, oscaprun.rules_in(datastream))
-    selectors = oscaprun.selections(oscaprun.values_in(datastream))
-    walks = {rules[c.id] for c in CONTROLS if c.kind == "walk" and c.id in rules}
-    for name, selected in (("walks", walks), ("live", set(rules.values()) - walks)):
-        (work / f"tailoring-{name}.xml").write_text(oscaprun.tailoring(selected, selectors))
+    rules, walks = oscaprun.prepare(tree, work, 12, CONTROLS)
 
     def scan(host: fleet.LabHost) -> dict[str, str]:
-        return oscaprun.evaluate(tree, work, "ds.xml", "tailoring-live.xml", f"{host.name}.xml",
-                                 init_pid=scanner.host_init(host.netns))
+        return oscaprun.scan_live(tree, work, lab, host)
 
     def walk(host: fleet.LabHost) -> dict[str, str]:
         return oscaprun.evaluate(tree, work, "ds.xml", "tailoring-walks.xml",
@@ -92,7 +79,7 @@ def comparison(lab: fleet.LabState, full_run: Run,
                scans: tuple[dict[str, str], dict[str, dict[str, str]]]
                ) -> tuple[int, list[oscaprun.Disagreement]]:
     rules, results = scans
-    excluded = set(machine_excluded(lab))
+    excluded = set(oscaprun.machine_excluded(lab, CONTROLS))
     compared, differ = 0, []
     for host in lab.hosts:
         n, d = oscaprun.compare(rules, results[host.flavour], ours(full_run, host.name),
@@ -130,15 +117,9 @@ def test_agreement_holds_its_floor(
 def test_every_disagreement_is_in_the_table(
     comparison: tuple[int, list[oscaprun.Disagreement]]
 ) -> None:
-    table = oscaprun.load_table()
-    _, differ = comparison
-    new = [d for d in differ if (d.control, d.rule, d.flavour) not in table
-           or (table[(d.control, d.rule, d.flavour)]["oscap"],
-               table[(d.control, d.rule, d.flavour)]["ours"]) != (d.oscap, d.ours)]
-    assert not new, "disagreements not in tests/data/oscap/disagreements.yaml: " + "; ".join(
-        f"{d.control} ({d.rule}) on {d.flavour}: oscap {d.oscap}, ours {d.ours}" for d in new)
-    gone = set(table) - {(d.control, d.rule, d.flavour) for d in differ}
-    assert not gone, f"rows that no longer disagree (remove them): {sorted(gone)}"
+    new, gone = oscaprun.unexplained(comparison[1])
+    assert not new, "disagreements not in tests/data/oscap/disagreements.yaml: " + "; ".join(new)
+    assert not gone, f"rows that no longer disagree (remove them): {gone}"
 
 
 def test_table_is_for_the_scanned_content() -> None:
@@ -150,18 +131,22 @@ def test_table_is_for_the_scanned_content() -> None:
 
 
 def test_table_says_who_is_right_and_why() -> None:
-    for row in oscaprun.load_table().values():
-        assert row["right"] in ("assessor", "oscap", "both"), row
-        assert len(str(row["why"])) >= 30, row
+    for path in (oscaprun.DISAGREEMENTS, oscaprun.DISAGREEMENTS_13):
+        for row in oscaprun.load_table(path).values():
+            assert row["right"] in ("assessor", "oscap", "both"), row
+            assert len(str(row["why"])) >= 30, row
 
 
 def test_scan_left_the_hosts_unchanged(lab: fleet.LabState,
                                        scans: tuple[dict[str, str], dict[str, dict[str, str]]]
                                        ) -> None:
-    """The scan was read-only: apt's package cache was never written into a host's tree."""
+    """The scan was read-only: apt's package cache was never written into a host's tree,
+    nor oscap's temp directory or result files (SCE's, a relative path's)."""
     for host in lab.hosts:
-        cache = root_of(lab, host.name) / "var/cache/apt"
-        assert not any(cache.glob("*.bin")), list(cache.glob("*.bin"))
+        root = root_of(lab, host.name)
+        left = [*(root / "var/cache/apt").glob("*.bin"), *(root / "tmp").glob("oscap.*"),
+                *root.glob("*.result.xml")]
+        assert not left, left
 
 
 def test_ungated_content_keeps_every_rule(tmp_path: Path) -> None:

@@ -24,6 +24,12 @@ not Depended on) is installed, and PAM's /usr/lib/pam.d carries no common-* stac
 the checks keep reading /etc/pam.d, /etc/login.defs (package login.defs) and
 /etc/ssh/sshd_config.
 
+And OpenSCAP's Debian 13 content judges the host as assessor's first assessment does
+(the scan runs beside that assessment, on the same state): every control whose SSG rule
+oscap evaluated is compared, every disagreement is in
+tests/data/oscap/disagreements-debian13.yaml with who is right and why, and the agreement
+holds its measured floor (bench/RESULTS.md, "OpenSCAP agreement").
+
 Own lab: ASSESSOR_TRIXIE_LAB (default `osctri`).
 """
 
@@ -32,13 +38,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import oscaprun
 import pytest
 from labrun import Run, assess, root_of, run_cli, running_lab, ssh_ops
 
-from assessor.lab import aptrepo, fleet
+from assessor.catalogue import load_catalogue
+from assessor.lab import aptrepo, fleet, scanner
 
 if "trixie" not in os.environ.get("ASSESSOR_TEST_RELEASES", "trixie,bullseye").split(","):
     pytest.skip("trixie is not among ASSESSOR_TEST_RELEASES", allow_module_level=True)
@@ -57,6 +66,7 @@ ADVISORIES = Path(__file__).resolve().parent.parent / "data" / "advisories" / "t
 FIXED = "1.0-1+deb12u1"
 TRUSTED_SOURCES = "/etc/apt/sources.list.d/lab-trusted.sources"
 DEB822 = ("Types: deb\nURIs: file:/srv/none\nSuites: ./\nTrusted: yes\n")
+AGREEMENT_FLOOR = 0.86  # measured 0.865 (229 compared, 31 explained disagreements)
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +94,23 @@ def sources(lab: fleet.LabState) -> str:
 
 
 @pytest.fixture(scope="module")
-def before(lab: fleet.LabState, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return assess(Path(lab.inventory), tmp_path_factory.mktemp("before"),
-                  "--profile", "server-l2")
+def judged(lab: fleet.LabState, tmp_path_factory: pytest.TempPathFactory
+           ) -> tuple[Run, dict[str, str], dict[str, str]]:
+    """(assessor's first run, control -> SSG rule, oscap's results with Debian 13
+    content): the scan runs while assessor assesses, on the same untouched host."""
+    tree, work = scanner.ensure(), tmp_path_factory.mktemp("oscap")
+    rules, _ = oscaprun.prepare(tree, work, 13, load_catalogue().controls)
+    host = next(h for h in lab.hosts if h.name == HOST)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanning = pool.submit(oscaprun.scan_live, tree, work, lab, host)
+        run = assess(Path(lab.inventory), tmp_path_factory.mktemp("before"),
+                     "--profile", "server-l2")
+        return run, rules, scanning.result()
+
+
+@pytest.fixture(scope="module")
+def before(judged: tuple[Run, dict[str, str], dict[str, str]]) -> Run:
+    return judged[0]
 
 
 def test_trixie_host_runs_openssh_10_python_313_and_tmpfs_tmp(lab: fleet.LabState) -> None:
@@ -115,6 +139,26 @@ def test_trixie_defaults_are_judged_as_trixie_ships_them(before: Run) -> None:
     assert trusted["status"] == "fail" and TRUSTED_SOURCES in trusted["evidence"], trusted
     assert all(seen[c]["status"] == "fail" for c in SUBSET), {
         c: seen[c]["status"] for c in SUBSET}
+
+
+def test_debian13_content_agrees_as_its_table_says(
+    lab: fleet.LabState, judged: tuple[Run, dict[str, str], dict[str, str]]
+) -> None:
+    run, rules, results = judged
+    controls = load_catalogue().controls
+    ours = {c: f["status"] for c, f in findings(run).items()}
+    compared, differ = oscaprun.compare(rules, results, ours, "weak",
+                                        set(oscaprun.machine_excluded(lab, controls)))
+    print(f"OpenSCAP agreement (Debian 13 content, trixie): {compared - len(differ)} of "
+          f"{compared} verdicts ({100 * (1 - len(differ) / compared):.1f} %)")
+    assert compared >= 200, compared
+    assert 1 - len(differ) / compared >= AGREEMENT_FLOOR, (compared, len(differ))
+    new, gone = oscaprun.unexplained(differ, oscaprun.DISAGREEMENTS_13)
+    assert not new, "disagreements not in tests/data/oscap/disagreements-debian13.yaml: " + (
+        "; ".join(new))
+    assert not gone, f"rows that no longer disagree (remove them): {gone}"
+    held = scanner.versions(scanner.ensure())["ssg-debian"]
+    assert oscaprun.table_content(oscaprun.DISAGREEMENTS_13) == f"ssg-debian {held}"
 
 
 def test_harden_subset_passes_then_rolls_back(lab: fleet.LabState, before: Run,

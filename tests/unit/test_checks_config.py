@@ -274,6 +274,19 @@ def test_config_value_default_and_missing_files() -> None:
     assert judge("config_value", snap, no_default).observed == "not set"
 
 
+@pytest.mark.parametrize(("version", "status"), [("11", Status.PASS), ("12", Status.PASS),
+                                               ("13", Status.FAIL)])
+def test_journald_forwarding_default_is_the_releases_own(version: str, status: Status) -> None:
+    """Unset, ForwardToSyslog is journald's built-in default: yes up to bookworm, no on
+    trixie (systemd 257; each release's journald.conf shows its own as a comment)."""
+    control = next(c for c in load_catalogue().controls
+                   if c.id == "logging.journald-forward-to-syslog")
+    snap = Snap(version=version).file("/etc/systemd/journald.conf", "[Journal]\n#Compress=yes\n")
+    glob(snap, "files", JOURNALD[1], {})
+    obs = judge("config_value", snap.build(), control.params)
+    assert obs.status is status and "default" in obs.observed, obs
+
+
 def test_config_value_space_separator_and_case_of_values() -> None:
     snap = Snap().file("/etc/rsyslog.conf", "$FileCreateMode 0640\n$IncludeConfig x\n")
     glob(snap, "files", "/etc/rsyslog.d/*.conf",

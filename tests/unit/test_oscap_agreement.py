@@ -11,7 +11,7 @@ import yaml
 
 from assessor.catalogue import load_catalogue
 from assessor.errors import ConfigError
-from assessor.lab import aptrepo
+from assessor.lab import aptrepo, scanner
 
 RESULTS = f"""<?xml version="1.0"?>
 <Benchmark xmlns="{oscaprun.XCCDF}"><TestResult id="x">
@@ -79,14 +79,36 @@ def test_only_the_release_and_kernel_gates_go(tmp_path: Path) -> None:
         oscaprun.ungated(source, tmp_path / "out.xml")
 
 
-def test_table_rows_are_unique_and_name_what_the_catalogue_cites() -> None:
-    rows = yaml.safe_load(oscaprun.DISAGREEMENTS.read_text())["disagreements"]
+@pytest.mark.parametrize("table", [oscaprun.DISAGREEMENTS, oscaprun.DISAGREEMENTS_13],
+                         ids=["debian12", "debian13"])
+def test_table_rows_are_unique_and_name_what_the_catalogue_cites(table: Path) -> None:
+    rows = yaml.safe_load(table.read_text())["disagreements"]
     keys = [(r["control"], r["rule"], r["flavour"]) for r in rows]
     assert len(keys) == len(set(keys))
     cited = {c.id: c.refs.get("ssg") for c in load_catalogue().controls}
     stale = [k for k in keys if cited.get(k[0]) != k[1]]
     assert not stale, f"rows whose control no longer cites that SSG rule: {stale}"
     assert all(r["oscap"] in oscaprun.EVALUATED and r["ours"] != r["oscap"] for r in rows)
+    assert all(r["right"] in ("assessor", "oscap", "both") and len(r["why"]) >= 30 for r in rows)
+
+
+def test_both_tables_were_measured_with_the_pinned_content() -> None:
+    pinned = f"ssg-debian {scanner.CONTENT[1]['ssg-debian']}"
+    assert oscaprun.table_content() == pinned
+    assert oscaprun.table_content(oscaprun.DISAGREEMENTS_13) == pinned
+
+
+def test_unexplained_names_new_changed_and_gone_rows(tmp_path: Path) -> None:
+    table = tmp_path / "t.yaml"
+    table.write_text(yaml.safe_dump({"content": "x", "disagreements": [
+        {"control": "a.b", "rule": "r1", "flavour": "weak", "oscap": "fail", "ours": "pass"},
+        {"control": "c.d", "rule": "r2", "flavour": "weak", "oscap": "pass", "ours": "fail"}]}))
+    differ = [oscaprun.Disagreement("a.b", "r1", "weak", "pass", "fail"),  # verdicts changed
+              oscaprun.Disagreement("e.f", "r3", "weak", "fail", "pass")]  # new
+    new, gone = oscaprun.unexplained(differ, table)
+    assert new == ["a.b (r1) on weak: oscap pass, ours fail",
+                   "e.f (r3) on weak: oscap fail, ours pass"]
+    assert gone == [("c.d", "r2", "weak")]
 
 
 def test_lab_repository_never_writes_through_a_host_symlink(tmp_path: Path) -> None:
