@@ -39,10 +39,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # The longest groups start first (xdist hands groups out in item order), so the two
 # workers finish together instead of one starting a long lab late; unit tests fill in.
 # From `make test`'s --durations, longest first.
-LONGEST_FIRST = ("test_lab_harden", "test_lab_restore_compromised", "test_lab_harden_audit_fs",
-                 "test_lab_harden_fw_accounts", "test_lab_watch", "test_lab_trixie",
-                 "test_lab_collection_playbooks", "test_lab_execution_nodes",
-                 "test_lab_hunt_rules", "test_lab_incident", "test_lab_harden_pam")
+LONGEST_FIRST = ("test_lab_harden", "test_lab_restore_compromised", "test_lab_harden_fw_accounts",
+                 "test_lab_trixie", "test_lab_watch", "test_lab_harden_audit_fs",
+                 "test_lab_patch", "test_lab_execution_nodes", "test_lab_incident",
+                 "test_lab_collection_playbooks", "test_lab_harden_pam", "test_lab_boot_truth",
+                 "test_browser_reports")
 
 
 def schedule_rank(item: pytest.Item, on_session_lab: set[Path]) -> int:

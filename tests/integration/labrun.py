@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +68,17 @@ def running_lab(name: str, count: int, flavours: str, inventory: Path,
         yield state
     finally:
         fleet.down(name, say=lambda _: None)
+
+
+def module_lab(name: str, count: int, flavours: str, release: str = "bookworm"
+               ) -> Callable[..., Iterator[fleet.LabState]]:
+    """A module-scoped `lab` fixture: a fresh lab of its own for one test module."""
+    @pytest.fixture(scope="module", name="lab")
+    def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
+        inventory = tmp_path_factory.mktemp(name) / "inventory.yml"
+        with running_lab(name, count, flavours, inventory, release=release) as state:
+            yield state
+    return lab
 
 
 def root_of(lab: fleet.LabState, name: str) -> Path:

@@ -12,12 +12,10 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from labrun import assess, root_of, running_lab, ssh_ops
+from labrun import assess, module_lab, root_of, ssh_ops
 
 from assessor.checks.kernel import persisted_sysctl
 from assessor.lab import fleet
@@ -29,11 +27,7 @@ LAB = os.environ.get("ASSESSOR_BOOT_LAB", "iboot")
 VENV_BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("boot-lab") / "inventory.yml"
-    with running_lab(LAB, 2, "weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 2, "weak")
 
 
 def host_of(lab: fleet.LabState, name: str) -> fleet.LabHost:

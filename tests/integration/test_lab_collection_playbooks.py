@@ -17,12 +17,11 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, installed_collection, run_cli, running_lab
+from labrun import assess, installed_collection, module_lab, run_cli
 
 from assessor.hunt import tables_for
 from assessor.hunt.catalogue import load_rules
@@ -45,11 +44,7 @@ CONTROLS = ("ssh.permit-root-login", "login.pass-max-days", "cron.crontab-permis
 COLLECTION = "ansible_collections/assessor/baseline"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("playbooks-lab") / "inventory.yml"
-    with running_lab(LAB, 3, "weak,weak,compromised", inventory) as state:
-        yield state
+lab = module_lab(LAB, 3, "weak,weak,compromised")
 
 
 @pytest.fixture(scope="module")

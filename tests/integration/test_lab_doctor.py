@@ -9,12 +9,11 @@ its fix and exit 3.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from labrun import running_lab, ssh_ops
+from labrun import module_lab, ssh_ops
 
 from assessor.cli import main
 from assessor.lab import fleet
@@ -32,11 +31,7 @@ UNDO = ("sudo umount /tmp; sudo rm -f /etc/sudoers.d/zz-doctor;"
         " sudo mv /usr/bin/python3.doctor /usr/bin/python3")
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("doctor") / "lab.yml"
-    with running_lab(LAB, 2, "weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 2, "weak")
 
 
 def doctor(inventory: str | Path, capsys: pytest.CaptureFixture[str],

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labrun import root_of, run_cli, running_lab, ssh_ops
+from labrun import module_lab, root_of, run_cli, ssh_ops
 
 from assessor.lab import fleet
 
@@ -21,11 +20,7 @@ LAB = "ev"
 DROPPER = b"#!/bin/sh\n# planted by test_lab_evidence\nwhile :; do sleep 60; done\n"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("ev") / "inventory.yml"
-    with running_lab(LAB, 1, "weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 1, "weak")
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from labrun import Run, root_of, run_cli, running_lab, ssh_ops
+from labrun import Run, module_lab, root_of, run_cli, ssh_ops
 
 from assessor.lab import fleet
 
@@ -22,11 +20,7 @@ LAB = os.environ.get("ASSESSOR_EXPOSURE_LAB", "iexp")
 REAL = Path(__file__).resolve().parent.parent / "data" / "advisories" / "real"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("exposure-lab") / "inventory.yml"
-    with running_lab(LAB, 1, "weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 1, "weak")
 
 
 def test_exposure_installs_nothing_and_says_how_old_the_lists_are(

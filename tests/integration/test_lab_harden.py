@@ -12,25 +12,29 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from labrun import assess, lab_exempt, machine_decided, root_of, run_cli, running_lab, ssh_ops
+from labrun import (
+    Run,
+    assess,
+    lab_exempt,
+    machine_decided,
+    module_lab,
+    root_of,
+    run_cli,
+    ssh_ops,
+)
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
+from assessor.rundir import ASSESS_AFTER
 
 LAB = os.environ.get("ASSESSOR_HARDEN_LAB", "ihd")
 PROFILE = "server-l1"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("harden-lab") / "inventory.yml"
-    with running_lab(LAB, 3, "weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 3, "weak")
 
 
 def tree(root: Path, top: str = "etc") -> dict[str, tuple[str, int, int, int]]:
@@ -101,9 +105,9 @@ def test_harden_fixes_rolls_back_and_is_idempotent(lab: fleet.LabState, tmp_path
     # machine's verdict
     decided = machine_decided(lab)
     expected = automated - set(lab_exempt()) - set(record["unavailable"]) - set(decided)
-    after = assess(Path(lab.inventory), tmp_path / "after", "--profile", PROFILE,
-                   "--limit", "weak-01")
-    found = statuses(after.run_dir, "weak-01")
+    # harden's own assessment after (the same profile and limit as `assess` would take)
+    run_dir = next(p for p in (tmp_path / "first").iterdir() if (p / "harden.json").is_file())
+    found = statuses(Run(0, "", "", run_dir / ASSESS_AFTER).run_dir, "weak-01")
     not_passing = {c: found[c] for c in expected if found[c] not in ("pass", "notapplicable")}
     assert not not_passing, not_passing
     wrong = {c: (found[c], b.reason) for c, b in decided.items()
@@ -119,7 +123,6 @@ def test_harden_fixes_rolls_back_and_is_idempotent(lab: fleet.LabState, tmp_path
     assert changed(again, "weak-01") == [], proc2.stdout
 
     # rollback restores every recorded file byte for byte, and the failures come back
-    run_dir = next(p for p in (tmp_path / "first").iterdir() if (p / "harden.json").is_file())
     manifest = json.loads((run_dir / "manifests" / "weak-01.json").read_text())
     assert manifest["entries"], "no backups recorded"
     rolled = run_cli("rollback", str(run_dir))

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labrun import assess, root_of, run_cli
+from labrun import Run, assess, root_of, run_cli
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
+from assessor.rundir import ASSESS_BEFORE
 
 LAB = os.environ.get("ASSESSOR_HARDEN_AUDIT_FS_LAB", "ihaf")
 PROFILE = "server-l2"
@@ -98,7 +99,10 @@ def harden(inventory: str, out: Path, *extra: str) -> tuple[str, dict[str, Any],
 
 def statuses(lab: fleet.LabState, out: Path) -> dict[str, dict[str, str]]:
     """Per host, the status of each control of IDS in a real assessment."""
-    run = assess(Path(lab.inventory), out, "--profile", PROFILE)
+    return judged(assess(Path(lab.inventory), out, "--profile", PROFILE))
+
+
+def judged(run: Run) -> dict[str, dict[str, str]]:
     hosts: list[dict[str, Any]] = run.results["hosts"]  # type: ignore[assignment]
     return {str(h["name"]): {f["control_id"]: f["status"] for f in h["findings"]
                              if f["control_id"] in IDS} for h in hosts}
@@ -115,14 +119,15 @@ def changed(record: dict[str, Any], host: str) -> list[dict[str, Any]]:
     return [c for c in entry["changes"] if c["status"] == "changed"]
 
 
-def failing(lab: fleet.LabState, out: Path) -> dict[str, set[str]]:
-    """Per host, the controls of IDS that fail before any change.
+def failing(run_dir: Path) -> dict[str, set[str]]:
+    """Per host, the controls of IDS that fail before any change: harden's own assessment
+    before it (the profile, as `assess` would give it).
 
     Every one of them fails on a weak host but three: systemd mounts /dev/shm as its own
     tmpfs, nodev and nosuid, at every boot, so a booted Debian host passes those as
     installed (and the test says so rather than assuming it).
     """
-    found = statuses(lab, out)
+    found = judged(Run(0, "", "", run_dir / ASSESS_BEFORE))
     assert {c: found["weak-01"][c] for c in SYSTEMD_SHM} == dict.fromkeys(SYSTEMD_SHM, "pass")
     return {host: {c for c, s in seen.items() if s == "fail"} for host, seen in found.items()}
 
@@ -130,9 +135,9 @@ def failing(lab: fleet.LabState, out: Path) -> dict[str, set[str]]:
 def test_check_mode_previews_and_changes_nothing(lab: fleet.LabState, tmp_path: Path) -> None:
     before = {n: tree(root_of(lab, n), "etc", "boot") for n in ("weak-01", "weak-02")}
     mounts = on_host(lab, "weak-01", "cat /proc/self/mounts")
-    to_fix = failing(lab, tmp_path / "assessed")["weak-01"]
+    _, record, run_dir = harden(lab.inventory, tmp_path / "preview", "--check")
+    to_fix = failing(run_dir)["weak-01"]
     assert to_fix == set(IDS) - SYSTEMD_SHM
-    _, record, _ = harden(lab.inventory, tmp_path / "preview", "--check")
     previewed = {c["control"] for c in changed(record, "weak-01")}
     assert to_fix <= previewed, to_fix - previewed
     assert {n: tree(root_of(lab, n), "etc", "boot") for n in before} == before
@@ -143,8 +148,8 @@ def test_audit_rules_boot_arguments_and_mounts_apply_and_roll_back(
     lab: fleet.LabState, tmp_path: Path
 ) -> None:
     original = {n: tree(root_of(lab, n), "etc", "boot") for n in ("weak-01", "weak-02")}
-    to_fix = failing(lab, tmp_path / "assessed")
     _, record, run_dir = harden(lab.inventory, tmp_path / "first")
+    to_fix = failing(run_dir)
     # the re-assessment after the run: each control failed before and passes now, except
     # the boot arguments on weak-02, which has no update-grub
     assert controls(record, "weak-01", "fixed") == to_fix["weak-01"]

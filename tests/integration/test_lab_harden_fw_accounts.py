@@ -15,14 +15,13 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from labrun import assess, root_of, run_cli, running_lab, ssh_ops
+from labrun import Run, assess, module_lab, root_of, run_cli, ssh_ops
 
 from assessor.lab import fleet
+from assessor.rundir import ASSESS_AFTER, ASSESS_BEFORE
 
 LAB = os.environ.get("ASSESSOR_HARDEN_FW_LAB", "hfa")
 PROFILE = "server-l2"
@@ -76,11 +75,7 @@ table inet filter {
 """
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("harden-fw-lab") / "inventory.yml"
-    with running_lab(LAB, 3, "weak,insecure,weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 3, "weak,insecure,weak")
 
 
 def harden(lab: fleet.LabState, out: Path, host: str, controls: list[str],
@@ -97,7 +92,18 @@ def host_record(record: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def statuses(lab: fleet.LabState, out: Path, host: str, controls: list[str]) -> dict[str, str]:
-    run = assess(Path(lab.inventory), out, "--profile", PROFILE, "--limit", host)
+    return judged(assess(Path(lab.inventory), out, "--profile", PROFILE, "--limit", host),
+                  host, controls)
+
+
+def harden_judged(out: Path, phase: str, host: str, controls: list[str]) -> dict[str, str]:
+    """The verdicts of harden's own assessment `phase` (before or after, the profile on
+    the same limit): what a separate `assess` would give, without running it again."""
+    run_dir = next(p for p in out.iterdir() if (p / "harden.json").is_file())
+    return judged(Run(0, "", "", run_dir / phase), host, controls)
+
+
+def judged(run: Run, host: str, controls: list[str]) -> dict[str, str]:
     found = run.host(host)["findings"]
     assert isinstance(found, list)
     return {f["control_id"]: f["status"] for f in found if f["control_id"] in controls}
@@ -154,17 +160,16 @@ def test_weak_host_gets_a_default_deny_firewall_and_keeps_ssh(
                "etc/systemd/system/sysinit.target.wants/nftables.service"]
     original = fingerprint(root, watched)
     controls = FIREWALL + ACCOUNTS + OTHERS
-    before = statuses(lab, tmp_path / "before", "weak-01", controls)
+    proc, record = harden(lab, tmp_path / "first", "weak-01", controls)
+    before = harden_judged(tmp_path / "first", ASSESS_BEFORE, "weak-01", controls)
     must_fix = {"fw.single-utility", "fw.ufw-absent", "fw.nftables-default-deny",
                 "fw.nftables-loopback", "fw.live-default-deny", "fw.live-loopback",
                 "accounts.home-mode", "accounts.root-umask", *OTHERS}
     assert {c for c in must_fix if before[c] != "fail"} == set(), before
-
-    proc, record = harden(lab, tmp_path / "first", "weak-01", controls)
     host = host_record(record, "weak-01")
     assert host["state"] == "changed", proc.stdout + proc.stderr
     assert host["comparison"]["regressions"] == []
-    after = statuses(lab, tmp_path / "after", "weak-01", controls)
+    after = harden_judged(tmp_path / "first", ASSESS_AFTER, "weak-01", controls)
     assert {c: s for c, s in after.items() if s not in ("pass", "notapplicable")} == {}
 
     # a new connection gets in through the default-deny ruleset, and sudo still works
@@ -200,12 +205,12 @@ def test_insecure_accounts_are_fixed_without_touching_the_operator(
     # the flavour's profile.d/lab-tmout.sh sets TMOUT=0 (no timeout) for every login shell
     assert login_tmout(lab, "insecure-02") == "0"
     controls = ACCOUNTS + OTHERS + [TIMEOUT]
-    before = statuses(lab, tmp_path / "before", "insecure-02", [TIMEOUT])
-    assert before == {TIMEOUT: "fail"}
     proc, record = harden(lab, tmp_path / "first", "insecure-02", controls)
+    before = harden_judged(tmp_path / "first", ASSESS_BEFORE, "insecure-02", [TIMEOUT])
+    assert before == {TIMEOUT: "fail"}
     host = host_record(record, "insecure-02")
     assert host["state"] == "changed", proc.stdout + proc.stderr
-    after = statuses(lab, tmp_path / "after", "insecure-02", controls)
+    after = harden_judged(tmp_path / "first", ASSESS_AFTER, "insecure-02", controls)
     assert {c: s for c, s in after.items() if s not in ("pass", "notapplicable")} == {}
 
     # the operator's account is as it was; root only got its primary group 0

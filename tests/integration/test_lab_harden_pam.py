@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from labrun import assess, run_cli, running_lab
+from labrun import Run, assess, module_lab, run_cli
 from test_lab_harden import changed, root_of, ssh_ops, statuses, tree
 
 from assessor.catalogue import load_catalogue
 from assessor.lab import fleet
+from assessor.rundir import ASSESS_AFTER, ASSESS_BEFORE
 
 LAB = os.environ.get("ASSESSOR_HARDEN_PAM_LAB", "ihpam")
 PROFILE = "server-l2"
@@ -33,11 +32,7 @@ PASSWORD_HASH = ("$6$assessorlab$Sq.2hwFE9OW6xt148n8jQ7wl.0RvKmtGKhL6B1fRRqh6AMJ
                  ".YILOxMzxtDvMJ.nMw8lxmuB/")
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fleet.LabState]:
-    inventory = tmp_path_factory.mktemp("harden-pam-lab") / "inventory.yml"
-    with running_lab(LAB, 2, "weak", inventory) as state:
-        yield state
+lab = module_lab(LAB, 2, "weak")
 
 
 def trees(root: Path) -> dict[str, tuple[str, int, int, int]]:
@@ -98,17 +93,16 @@ def test_harden_pam_works_for_users_is_idempotent_and_rolls_back(
     assert made.returncode == 0, made.stderr
     assert "in-as-guest" in as_root(lab, "weak-01", su_as_guest()).stdout
     original = trees(root)
-    before = statuses(assess(Path(lab.inventory), tmp_path / "before", "--profile", PROFILE,
-                             "--limit", "weak-01").run_dir, "weak-01")
-    failing = {c for c in IDS if before[c] == "fail"}
-    assert len(failing) >= 10, before
-
     proc, record = harden(lab.inventory, tmp_path / "first", "--limit", "weak-01")
     host = next(h for h in record["hosts"] if h["name"] == "weak-01")
     assert host["state"] == "changed", proc.stdout + proc.stderr
     assert record["unavailable"] == [] and host["comparison"]["regressions"] == []
-    after = statuses(assess(Path(lab.inventory), tmp_path / "after", "--profile", PROFILE,
-                            "--limit", "weak-01").run_dir, "weak-01")
+    # harden's own assessments before and after (the profile on the same limit)
+    run_dir = next(p for p in (tmp_path / "first").iterdir() if (p / "harden.json").is_file())
+    before = statuses(Run(0, "", "", run_dir / ASSESS_BEFORE).run_dir, "weak-01")
+    failing = {c for c in IDS if before[c] == "fail"}
+    assert len(failing) >= 10, before
+    after = statuses(Run(0, "", "", run_dir / ASSESS_AFTER).run_dir, "weak-01")
     assert {c: after[c] for c in IDS if after[c] != "pass"} == {}
 
     # the stacks were made by pam-auth-update, in its order, with our profiles enabled
@@ -133,7 +127,6 @@ def test_harden_pam_works_for_users_is_idempotent_and_rolls_back(
     proc2, second = harden(lab.inventory, tmp_path / "second", "--limit", "weak-01")
     assert changed(second, "weak-01") == [], proc2.stdout
 
-    run_dir = next(p for p in (tmp_path / "first").iterdir() if (p / "harden.json").is_file())
     manifest = json.loads((run_dir / "manifests" / "weak-01.json").read_text())
     recorded = {e["path"] for e in manifest["entries"]}
     assert {"/etc/pam.d/common-auth", "/var/lib/pam/auth", "/etc/pam.d/su",
