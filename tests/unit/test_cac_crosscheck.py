@@ -8,8 +8,10 @@ workstation-l1) and an ssg ref among the item's rules; a control citing no CIS i
 not carry an ssg rule that CaC maps to one. Differences are allowed only when listed in
 tests/data/cac/exceptions.yaml with a reason, and a listed exception must still be one.
 
-The mapping is data fetched from ComplianceAsCode, kept out of this repository: the test
-reads it from $ASSESSOR_CAC_CONTROLS, else tests/data/cac/cis_debian12.yml.
+The mapping is data fetched from ComplianceAsCode, kept out of this repository's commits
+(fetched data lives in the steering checkout's shared/): the test reads it from
+$ASSESSOR_CAC_CONTROLS, else ../shared/cac/cis_debian12.yml next to this checkout, else
+tests/data/cac/cis_debian12.yml, and is skipped, saying so, when none is there.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import yaml
 from assessor.catalogue import Control, load_catalogue
 
 DATA = Path(__file__).parent.parent / "data" / "cac"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "cac" / "cis_debian12.yml"
 EXCEPTIONS = DATA / "exceptions.yaml"
 FIELDS = ("cis", "level", "ssg")
 
 
 def cac_path() -> Path | None:
-    for candidate in (os.environ.get("ASSESSOR_CAC_CONTROLS"), DATA / "cis_debian12.yml"):
+    for candidate in (os.environ.get("ASSESSOR_CAC_CONTROLS"), SHARED, DATA / "cis_debian12.yml"):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
