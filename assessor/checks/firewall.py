@@ -14,6 +14,7 @@ from typing import Any
 
 from assessor.checks.core import Observation, Params, Snapshot, names_of, register
 from assessor.checks.packages import installed
+from assessor.checks.units import unit_paths, unit_state
 from assessor.results import Status
 
 FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
@@ -21,19 +22,45 @@ REQUIREMENTS = ("default-deny", "loopback", "base-chains")
 LOOPBACK = re.compile(r"\b(iif|iifname)\s+\"?lo\"?\s+(counter\s+)?accept\b")
 
 
-@register("single_firewall", lambda p: {"packages": True}, required=("utilities",))
+# utility -> the unit that loads its rules at boot (iptables-persistent's is
+# netfilter-persistent's); a utility not listed here is taken to have `NAME.service`
+FIREWALL_UNITS = {"iptables-persistent": "netfilter-persistent.service"}
+
+
+def firewall_unit(utility: str) -> str:
+    return FIREWALL_UNITS.get(utility, f"{utility}.service")
+
+
+def firewall_probes(params: Params) -> dict[str, Any]:
+    units = [firewall_unit(n) for n in names_of(params["utilities"])]
+    return {"packages": True,
+            "stat": [p for unit in units for ps in unit_paths(unit).values() for p in ps]}
+
+
+@register("single_firewall", firewall_probes, required=("utilities",))
 def single_firewall(snapshot: Snapshot, params: Params) -> Observation:
-    """Exactly one of the firewall front ends: two of them overwrite each other's rules."""
+    """Exactly one firewall front end in use (CIS 4.1.1): two overwrite each other's rules,
+    and one installed but not enabled loads no rules at boot. In use means installed with
+    its boot unit enabled, read from the unit links as time_sync reads a time daemon's."""
     utilities = names_of(params["utilities"])
     packages = snapshot["packages"]
     present = [n for n in utilities if installed(packages.get(n))]
-    observed = ", ".join(present) or "none"
-    expected = "exactly one of " + ", ".join(utilities)
-    evidence = f"installed firewall utilities (dpkg status): {observed}"
-    if len(present) == 1:
-        return Observation(Status.PASS, expected, observed, f"{observed} is the only one",
+    states = {n: unit_state(snapshot, firewall_unit(n)) for n in present}
+    used = [n for n in present if states[n][0] == "enabled"]
+    observed = ", ".join(used) or "none"
+    expected = "exactly one of " + ", ".join(utilities) + " installed with its unit enabled"
+    evidence = "; ".join(f"{n} installed, {firewall_unit(n)} {states[n][0]} ({states[n][1]})"
+                         for n in present) or "none of them installed (dpkg status)"
+    if len(used) == 1:
+        return Observation(Status.PASS, expected, observed, f"{observed} is the only one in use",
                            evidence)
-    reason = "no firewall utility installed" if not present else f"several in use: {observed}"
+    if used:
+        reason = f"several in use: {observed}"
+    elif present:
+        reason = (f"none in use: {', '.join(present)} installed but its unit not enabled, "
+                  "so boot loads no firewall rules")
+    else:
+        reason = "no firewall utility installed"
     return Observation(Status.FAIL, expected, observed, reason, evidence)
 
 

@@ -1,4 +1,6 @@
-"""systemd units: enabled, disabled, masked or not installed, read from the unit links."""
+"""systemd units: enabled, disabled, masked or not installed, read from the unit links;
+and, where the benchmark asks for "enabled and active" (CIS 2.4.1.1, 6.1.3.2, 6.2.1.2),
+running now, as systemd reports it (the coverage probe's `systemctl show`)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,19 @@ def unit_probes(params: Params) -> dict[str, list[str]]:
     for unit in names_of(params["unit"]):
         paths = unit_paths(unit)
         wanted += paths["wants"] + paths["files"]
-    return {"stat": wanted}
+    probes = {"stat": wanted}
+    if params.get("active"):
+        probes["coverage"] = [f"unit:{unit}" for unit in names_of(params["unit"])]
+    return probes
+
+
+def active_state(snapshot: Snapshot, unit: str) -> tuple[bool, str]:
+    """(active now, what systemd says), from the coverage probe's `systemctl show`."""
+    state = (snapshot.get("coverage") or {}).get("units", {}).get(unit) or {}
+    if state.get("error") and not state.get("ActiveState"):
+        return False, f"systemctl show {unit} failed: {state['error']}"
+    sub = f" ({state['SubState']})" if state.get("SubState") else ""
+    return state.get("ActiveState") == "active", f"{state.get('ActiveState') or 'unknown'}{sub}"
 
 
 def unit_state(snapshot: Snapshot, unit: str) -> tuple[str, str]:
@@ -46,9 +60,10 @@ def unit_state(snapshot: Snapshot, unit: str) -> tuple[str, str]:
     return "disabled", f"unit file {files[0][0]}; no link in /etc/systemd/system/*.wants"
 
 
-@register("service_enabled", unit_probes, required=("unit",))
+@register("service_enabled", unit_probes, required=("unit",), optional=("active",))
 def service_enabled(snapshot: Snapshot, params: Params) -> Observation:
-    """Enabled, or with several units, at least one of them enabled."""
+    """Enabled, or with several units, at least one of them enabled; with `active`, that
+    unit running now as well (enabled alone says what the next boot starts)."""
     units = names_of(params["unit"])
     states = [(unit, *unit_state(snapshot, unit)) for unit in units]
     enabled = [s for s in states if s[1] == "enabled"]
@@ -56,7 +71,15 @@ def service_enabled(snapshot: Snapshot, params: Params) -> Observation:
     if len(units) > 1:
         evidence = "; ".join(f"{u}: {e}" for u, _, e in states)
         unit = unit if enabled else " or ".join(units)
-    return verdict(bool(enabled), "enabled", state, unit, evidence)
+    if not params.get("active"):
+        return verdict(bool(enabled), "enabled", state, unit, evidence)
+    running = {u: active_state(snapshot, u) for u in units}
+    good = [u for u, _, _ in enabled if running[u][0]]
+    if good:
+        unit = good[0]
+    shown = f"{state}, {running[unit][1]}" if unit in running else state
+    evidence += "; " + "; ".join(f"{u}: {seen} now" for u, (_, seen) in running.items())
+    return verdict(bool(good), "enabled and active", shown, unit, evidence)
 
 
 @register("service_disabled", unit_probes, required=("unit",))

@@ -36,17 +36,28 @@ def _packages(names: list[str]) -> dict[str, Any]:
     return found
 
 
-def _unit(name: str) -> dict[str, str]:
-    out = run_command(["systemctl", "show", name, "-p", "LoadState", "-p", "ActiveState",
-                       "-p", "SubState", "-p", "UnitFileState"], timeout=15)
-    state = {"LoadState": "", "ActiveState": "", "SubState": "", "UnitFileState": ""}
-    for line in str(out["stdout"]).splitlines():
-        key, _, value = line.partition("=")
-        if key in state:
-            state[key] = value
-    if out["rc"] != 0:
-        state["error"] = str(out["stderr"]).strip()[:200]
-    return state
+UNIT_PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState")
+
+
+def _units(names: list[str]) -> dict[str, dict[str, str]]:
+    """Every unit's state from one `systemctl show` (its blocks come in the order asked,
+    separated by blank lines), not one process per unit."""
+    argv = ["systemctl", "show", *names]
+    for prop in UNIT_PROPERTIES:
+        argv += ["-p", prop]
+    out = run_command(argv, timeout=15)
+    blocks = str(out["stdout"]).strip("\n").split("\n\n") if out["stdout"] else []
+    found: dict[str, dict[str, str]] = {}
+    for index, name in enumerate(names):
+        state = dict.fromkeys(UNIT_PROPERTIES, "")
+        for line in (blocks[index] if index < len(blocks) else "").splitlines():
+            key, _, value = line.partition("=")
+            if key in state:
+                state[key] = value
+        if out["rc"] != 0 or index >= len(blocks):
+            state["error"] = str(out["stderr"]).strip()[:200] or "no state reported"
+        found[name] = state
+    return found
 
 
 def _processes(names: list[str]) -> dict[str, list[int]]:
@@ -139,7 +150,7 @@ def probe_coverage(requests: Any) -> dict[str, Any]:
     if by_kind.get("package"):
         result["packages"] = _packages(by_kind["package"])
     if by_kind.get("unit"):
-        result["units"] = {name: _unit(name) for name in by_kind["unit"]}
+        result["units"] = _units(list(dict.fromkeys(by_kind["unit"])))
     if by_kind.get("process"):
         result["processes"] = _processes(by_kind["process"])
     if by_kind.get("newest"):

@@ -35,7 +35,7 @@ ACCOUNTS = [
     "accounts.nologin-locked", "accounts.no-nologin-in-shells", "accounts.shadow-group-empty",
     "accounts.home-exists", "accounts.home-owner", "accounts.home-mode",
 ]
-OTHERS = ["apt.sources-signed", "logging.rsyslog-no-remote-input"]
+OTHERS = ["apt.sources-signed", "logging.rsyslog-no-remote-input", "cron.enabled"]
 TIMEOUT = "accounts.shell-timeout"
 DUMMY_UFW = r"""set -e
 work=$(mktemp -d)
@@ -152,7 +152,8 @@ def test_weak_host_gets_a_default_deny_firewall_and_keeps_ssh(
         "Components: main\nTrusted: yes\n")
     (root / "etc/rsyslog.d/20-lab-input.conf").write_text(RSYSLOG_INPUT)
     (root / "root/lab-ufw.sh").write_text(DUMMY_UFW)
-    added = ssh_ops(lab, "weak-01", "sudo -n sh /root/lab-ufw.sh && sudo -n rm /root/lab-ufw.sh")
+    added = ssh_ops(lab, "weak-01", "sudo -n sh /root/lab-ufw.sh && sudo -n rm /root/lab-ufw.sh"
+                    " && sudo -n systemctl stop cron.service")  # enabled, not active
     assert added.returncode == 0, added.stderr
     watched = ["etc/nftables.conf", "etc/apt/sources.list.d/lab-trusted.list",
                "etc/apt/sources.list.d/lab-trusted.sources", "etc/rsyslog.d/20-lab-input.conf",
@@ -191,6 +192,9 @@ def test_weak_host_gets_a_default_deny_firewall_and_keeps_ssh(
     back = statuses(lab, tmp_path / "reverted", "weak-01", controls)
     assert back["fw.live-default-deny"] == "fail", "rollback did not reload the old ruleset"
     assert back["fw.nftables-default-deny"] == "fail" and back["accounts.home-mode"] == "fail"
+    # harden started cron (CIS 2.4.1.1: enabled and active); rollback stopped it again
+    assert back["cron.enabled"] == "fail"
+    assert ssh_ops(lab, "weak-01", "systemctl is-active cron.service").stdout.strip() == "inactive"
     assert "admin" in ssh_ops(lab, "weak-01", "sudo -n true && echo admin").stdout
 
 

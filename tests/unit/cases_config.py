@@ -191,10 +191,24 @@ def unit_on_disk(snap: Snap, unit: str, enabled: bool) -> Snap:
     return snap
 
 
+def unit_running(snap: Snap, unit: str, active: bool) -> Snap:
+    """What the coverage probe's `systemctl show` says of the unit now."""
+    units = snap.data.setdefault("coverage", {"now": 0.0}).setdefault("units", {})
+    units[unit] = {"LoadState": "loaded", "ActiveState": "active" if active else "inactive",
+                   "SubState": "running" if active else "dead", "UnitFileState": "enabled"}
+    return snap
+
+
 def service_case(enabled: bool) -> Callable[[Snap, dict[str, Any], bool], Snap]:
+    """Several units: the first one decides. With `active`, the failing case is the
+    subtle one: the unit enabled, but not running now."""
     def build(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
-        for i, unit in enumerate(names(p["unit"])):  # several: the first one decides
-            unit_on_disk(snap, unit, i == 0 and passing == enabled)
+        for i, unit in enumerate(names(p["unit"])):
+            if p.get("active"):
+                unit_on_disk(snap, unit, i == 0)
+                unit_running(snap, unit, i == 0 and passing)
+            else:
+                unit_on_disk(snap, unit, i == 0 and passing == enabled)
         return snap
     return build
 

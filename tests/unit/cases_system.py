@@ -14,6 +14,8 @@ from cases_base import names
 from cases_config import unit_on_disk
 from unit_builders import CONFIG_FILES, INSTALLED, Snap
 
+from assessor.checks.firewall import firewall_unit
+
 MODPROBE_DIRS = ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
                  "/usr/lib/modprobe.d", "/lib/modprobe.d"]
 SHELLS = "/etc/shells"
@@ -89,9 +91,12 @@ def apt_conf_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
 
 
 def single_firewall_case(snap: Snap, p: dict[str, Any], passing: bool) -> Snap:
+    """The first utility in use; failing: a second one in use too. The rest are installed
+    but not enabled (passing) or removed with their configuration kept."""
     tools = names(p["utilities"])
     for i, name in enumerate(tools):
-        snap.package(name, INSTALLED if i == 0 or (i == 1 and not passing) else CONFIG_FILES)
+        snap.package(name, INSTALLED if i < 3 else CONFIG_FILES)
+        unit_on_disk(snap, firewall_unit(name), i == 0 or (i == 1 and not passing))
     return snap
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from cases_config import unit_on_disk
 from cases_system import GOOD_NFT, accounts, mounts, root_env
 from unit_builders import CONFIG_FILES, INSTALLED, Snap
 
@@ -267,11 +268,33 @@ def test_nft_live_empty_ruleset_has_no_input_chain(snap: Snap) -> None:
 
 def test_single_firewall_none_installed(snap: Snap) -> None:
     snap.package("nftables", CONFIG_FILES)
+    for unit in ("nftables.service", "ufw.service"):
+        unit_on_disk(snap, unit, True)
     obs = judge("single_firewall", snap.build(), {"utilities": ["nftables", "ufw"]})
     assert obs.status is Status.FAIL and "no firewall" in obs.reason
     snap.package("ufw", INSTALLED)
     assert judge("single_firewall", snap.build(), {"utilities": ["nftables", "ufw"]}).status \
         is Status.PASS
+
+
+def test_single_firewall_installed_but_not_enabled_is_not_in_use(snap: Snap) -> None:
+    """CIS 4.1.1 asks for one utility in use: nftables installed with nftables.service
+    disabled loads nothing at boot (the weak lab host; OpenSCAP fails it too)."""
+    snap.package("nftables", INSTALLED).package("ufw", CONFIG_FILES)
+    unit_on_disk(snap, "nftables.service", False)
+    unit_on_disk(snap, "ufw.service", False)
+    obs = judge("single_firewall", snap.build(), {"utilities": ["nftables", "ufw"]})
+    assert obs.status is Status.FAIL and "none in use" in obs.reason
+    assert "nftables.service disabled" in obs.evidence
+
+
+def test_single_firewall_iptables_persistent_is_judged_by_its_boot_unit(snap: Snap) -> None:
+    snap.package("nftables", CONFIG_FILES).package("iptables-persistent", INSTALLED)
+    unit_on_disk(snap, "nftables.service", False)
+    unit_on_disk(snap, "netfilter-persistent.service", True)
+    obs = judge("single_firewall", snap.build(),
+                {"utilities": ["nftables", "iptables-persistent"]})
+    assert obs.status is Status.PASS and obs.observed == "iptables-persistent"
 
 
 # --- walks --------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ options:
     elements: str
     default: []
   units:
-    description: 'Units the run may switch: their enablement is recorded.'
+    description: 'Units the run may switch: their enablement and whether they run are recorded.'
     type: list
     elements: str
     default: []
@@ -105,6 +105,7 @@ from ansible.module_utils.assessor_state import (
     record_path,
     save,
     state_of,
+    systemctl_word,
 )
 from ansible.module_utils.basic import AnsibleModule
 
@@ -141,15 +142,19 @@ def record_sysctl(manifest, key, control):
 
 
 def unit_enablement(unit):
-    proc = subprocess.run(["systemctl", "is-enabled", unit], capture_output=True, text=True,
-                          check=False)
-    return (proc.stdout.strip() or "unknown").splitlines()[0]
+    return systemctl_word("is-enabled", unit)
+
+
+def unit_activity(unit):
+    """active, inactive, failed...: rollback stops a unit the run started."""
+    return systemctl_word("is-active", unit)
 
 
 def record_unit(manifest, unit, control):
     if any(u["unit"] == unit for u in manifest["units"]):
         return False
-    manifest["units"].append({"unit": unit, "state": unit_enablement(unit), "controls": [control]})
+    manifest["units"].append({"unit": unit, "state": unit_enablement(unit),
+                              "active": unit_activity(unit), "controls": [control]})
     return True
 
 
@@ -158,6 +163,7 @@ def finalize(manifest):
         entry["after"] = state_of(entry["path"])
     for unit in manifest["units"]:
         unit["after"] = unit_enablement(unit["unit"])
+        unit["active_after"] = unit_activity(unit["unit"])
     manifest["finalized"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 

@@ -74,7 +74,7 @@ import re
 import shutil
 import subprocess
 
-from ansible.module_utils.assessor_state import state_of
+from ansible.module_utils.assessor_state import state_of, systemctl_word
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -129,9 +129,21 @@ def write_sysctl(key, value):
 
 
 def unit_enablement(unit):
-    proc = subprocess.run(["systemctl", "is-enabled", unit], capture_output=True, text=True,
-                          check=False)
-    return (proc.stdout.strip() or "unknown").splitlines()[0]
+    return systemctl_word("is-enabled", unit)
+
+
+def restore_activity(unit, check_mode):
+    """Stop a unit the run started (recorded not running), start one it stopped; an older
+    manifest, without `active`, leaves the unit as it runs now."""
+    was = unit.get("active")
+    now = systemctl_word("is-active", unit["unit"])
+    if was not in ("active", "inactive") or (now == "active") == (was == "active"):
+        return None
+    verb = "start" if was == "active" else "stop"
+    if not check_mode:
+        subprocess.run(["systemctl", verb, unit["unit"]], capture_output=True, check=False)
+    return {"path": "unit " + unit["unit"], "action": "%s -> %s" % (now, verb),
+            "controls": unit["controls"]}
 
 
 def main():
@@ -185,6 +197,9 @@ def main():
     for unit in manifest.get("units", []):
         current = unit_enablement(unit["unit"])
         if current == unit["state"] or unit["state"] not in ("enabled", "disabled", "masked"):
+            activity = restore_activity(unit, module.check_mode)
+            if activity:
+                actions.append(activity)
             continue
         verb = {"enabled": "enable", "disabled": "disable", "masked": "mask"}[unit["state"]]
         if current == "masked" and verb != "mask" and not module.check_mode:
@@ -193,6 +208,9 @@ def main():
             subprocess.run(["systemctl", verb, unit["unit"]], capture_output=True, check=False)
         actions.append({"path": "unit " + unit["unit"], "action": "%s -> %s" % (current, verb),
                         "controls": unit["controls"]})
+        activity = restore_activity(unit, module.check_mode)
+        if activity:
+            actions.append(activity)
     result = {
         "changed": bool(actions), "actions": actions, "conflicts": conflicts,
         "reloads": sorted(reloads), "errors": errors,

@@ -14,6 +14,7 @@ import os
 import pwd
 import shutil
 import stat
+import subprocess
 import tempfile
 import time
 
@@ -147,3 +148,11 @@ def replace_file(path, text, mode=0o644, uid=0, gid=0, check=None):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def systemctl_word(verb, unit):
+    """The one word `systemctl is-enabled|is-active UNIT` prints (enabled, masked, active,
+    inactive...): what a backup records of a unit and rollback puts back."""
+    proc = subprocess.run(["systemctl", verb, unit], capture_output=True, text=True,
+                          check=False)
+    return (proc.stdout.strip() or "unknown").splitlines()[0]
