@@ -7,6 +7,10 @@ itself is asked for conditionally (If-None-Match / If-Modified-Since), so an unc
 feed costs one 304. The cursor advances only over events fetched and parsed (misp.py),
 so a pull that fails half-way is simply taken again; each pull is bounded in events and
 in time (every request times out at the pull's deadline).
+
+A feed a MISP instance serves to its partners wants the caller's automation key in the
+`Authorization` header, as MISP's API does: `key` sends it with every request (requests
+drops it on a redirect to another host) and it is never part of an error message.
 """
 
 from __future__ import annotations
@@ -82,12 +86,14 @@ def validators(headers: Any) -> tuple[str, str]:
 
 
 def pull_feed(url: str, cursor: FeedCursor, session: requests.Session | None = None,
-              timeout: float = TIMEOUT, max_events: int = MAX_EVENTS) -> FeedPull:
+              timeout: float = TIMEOUT, max_events: int = MAX_EVENTS,
+              key: str | None = None) -> FeedPull:
     """The events of the feed at `url` (its directory, ending in /) new since `cursor`."""
     base = url if url.endswith("/") else url + "/"
     deadline = time.monotonic() + timeout
     http = session or requests.Session()
     count = 0
+    auth = {"Authorization": key} if key else {}
 
     def get(name: str, headers: dict[str, str] | None = None) -> requests.Response:
         nonlocal count
@@ -96,9 +102,14 @@ def pull_feed(url: str, cursor: FeedCursor, session: requests.Session | None = N
             raise ConfigError(f"{base}: MISP feed pull took over {timeout:g} s ({count} requests)")
         count += 1
         try:
-            response = http.get(base + name, headers=headers or {}, timeout=left)
+            response = http.get(base + name, headers={**auth, **(headers or {})}, timeout=left)
         except requests.RequestException as exc:
             raise ConfigError(f"{base}{name}: MISP feed pull failed: {exc}") from exc
+        if response.status_code in (401, 403):
+            raise ConfigError(f"{base}{name}: MISP feed refused the request (HTTP "
+                              f"{response.status_code}): "
+                              + ("its key was not accepted" if key else
+                                 "it wants an automation key (key_file)"))
         if response.status_code not in (200, 304):
             raise ConfigError(f"{base}{name}: MISP feed answered HTTP {response.status_code}")
         return response

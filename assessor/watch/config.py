@@ -102,10 +102,11 @@ def load_config(path: Path) -> WatchConfig:
     misp = [misp] if isinstance(misp, dict) else misp
     if not isinstance(misp, list) or not all(
             isinstance(f, dict) and str(f.get("url", "")).startswith(("http://", "https://"))
-            and {k for k in f if not k.startswith("__")} == {"url"} for f in misp):
+            and {k for k in f if not k.startswith("__")} <= {"url", "key_file"} for f in misp):
         raise _fail(path, data, "misp", "a mapping (or a list of them) with the url "
-                    "(http:// or https://) of a MISP feed's directory")
-    misp = [{"url": str(f["url"])} for f in misp]
+                    "(http:// or https://) of a MISP feed's directory, and optionally "
+                    "key_file (the MISP automation key it wants)")
+    misp = [_misp_feed(path, f, base) for f in misp]
     hunt = _section(path, data, "hunt", HUNT_KEYS)
     iocs = hunt.get("iocs", [])
     if not isinstance(iocs, list):
@@ -144,6 +145,20 @@ def _taxii_secret(path: Path, entry: dict[str, Any], base: Path) -> dict[str, An
         except OSError as exc:
             raise ConfigError(f"{path}: taxii: password_file {secret}: {exc.strerror}") from exc
     return entry
+
+
+def _misp_feed(path: Path, entry: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`key_file` is read now, as taxii's password_file: a missing key is a config error."""
+    feed: dict[str, Any] = {"url": str(entry["url"])}
+    if "key_file" in entry:
+        secret = base / str(entry["key_file"])
+        try:
+            feed["key"] = secret.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{path}: misp: key_file {secret}: {exc.strerror}") from exc
+        if not feed["key"]:
+            raise ConfigError(f"{path}: misp: key_file {secret} is empty")
+    return feed
 
 
 def default_steps(data: dict[str, Any]) -> list[str]:

@@ -151,7 +151,7 @@ def misp_pull(feeds: list[dict[str, Any]], store: Store, intel_dir: Path,
     for index, feed in enumerate(feeds):
         url = str(feed["url"])
         key = f"misp.feed:{url}"
-        result = pull_feed(url, FeedCursor.loads(store.get_meta(key)))
+        result = pull_feed(url, FeedCursor.loads(store.get_meta(key)), key=feed.get("key"))
         if result.events:
             write_events(result.events, intel_dir / f"misp-{cycle:06d}-{index}.json")
         store.set_meta(key, result.cursor.dumps())

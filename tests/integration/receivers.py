@@ -216,9 +216,10 @@ input(type="imtcp" address="127.0.0.1" port="{self.tls_port}" ruleset="tls")
 
 class MispFeed:
     """A MISP feed directory (manifest.json + <uuid>.json), served by the standard library's
-    file server (Last-Modified, and 304 to If-Modified-Since), every request logged."""
+    file server (Last-Modified, and 304 to If-Modified-Since), every request logged; with
+    `key`, only to requests whose Authorization header is that key."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, key: str | None = None) -> None:
         self.root = work
         work.mkdir(parents=True, exist_ok=True)
         self.manifest: dict[str, dict[str, Any]] = {}
@@ -229,6 +230,13 @@ class MispFeed:
         class Handler(SimpleHTTPRequestHandler):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, directory=root, **kwargs)
+
+            def do_GET(self) -> None:
+                """With a key, as a MISP instance serves a partner feed: 403 without it."""
+                if key is not None and self.headers.get("Authorization") != key:
+                    self.send_error(403, "Authorization key required")
+                    return
+                super().do_GET()
 
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 log.append((self.path, int(code) if str(code).isdigit() else 0))

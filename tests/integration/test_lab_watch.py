@@ -174,21 +174,24 @@ def new_since(events: dict[str, list[tuple[str, str]]], mark: dict[str, int],
 def test_misp_feed_is_pulled_incrementally_and_its_new_event_hunted(
     world: tuple[fleet.LabState, Path, Sinks, Taxii, str],
 ) -> None:
-    """A MISP feed on 127.0.0.1 (its own store and webhook: the scenarios below keep
-    theirs): cycle 1 pulls what the feed has; the feed gains an event whose sha256 is a
-    file on the host, and cycle 2 fetches that event alone and alerts; cycle 3, the feed
-    unchanged, fetches nothing but the manifest's 304 and sends nothing."""
+    """A MISP feed on 127.0.0.1 that wants an automation key (its own store and webhook:
+    the scenarios below keep theirs): cycle 1 pulls what the feed has; the feed gains an
+    event whose sha256 is a file on the host, and cycle 2 fetches that event alone and
+    alerts; cycle 3, the feed unchanged, fetches nothing but the manifest's 304 and sends
+    nothing."""
     state, shared, _, _, _ = world
     work = shared / "misp"
     work.mkdir()
     (work / "inventory.yml").write_text((shared / "inventory.yml").read_text())
     (work / "hook.key").write_bytes(SECRET)
-    feed, hook = MispFeed(work / "feed"), Webhook(SECRET)
+    key = f"lab-misp-key-{uuid.uuid4().hex}"  # a partner feed: 403 without this key
+    (work / "misp.key").write_text(key + "\n")
+    feed, hook = MispFeed(work / "feed", key=key), Webhook(SECRET)
     try:
         (work / "watch.yml").write_text(f"""
 interval: 600
 store: misp.db
-misp: {{url: "{feed.url}"}}
+misp: {{url: "{feed.url}", key_file: misp.key}}
 hunt: {{time_budget: 300}}
 sinks:
   - {{type: webhook, url: "{hook.url}", secret_file: hook.key}}

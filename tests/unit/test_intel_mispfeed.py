@@ -83,3 +83,24 @@ def test_a_broken_event_fails_the_pull_and_keeps_the_cursor(feed: MispFeed) -> N
 def test_an_unreachable_feed_is_one_config_error() -> None:
     with pytest.raises(ConfigError, match="MISP feed pull failed"):
         pull_feed("http://127.0.0.1:9/feed/", FeedCursor(), timeout=5)
+
+
+def test_a_feed_that_wants_a_key_gets_it_and_refuses_without(tmp_path: Path) -> None:
+    """A partner feed of a MISP instance wants the automation key in Authorization; the
+    key is sent with every request and never appears in the error."""
+    key = "mK3yAutomationKey0123456789abcdefABCDEF01"
+    served = MispFeed(tmp_path / "feed", key=key)
+    try:
+        served.add_sha256(A, "first", "a" * 64)
+        with pytest.raises(ConfigError, match=r"refused the request \(HTTP 403\): it wants"
+                           ) as no_key:
+            pull_feed(served.url, FeedCursor())
+        with pytest.raises(ConfigError, match="its key was not accepted") as wrong:
+            pull_feed(served.url, FeedCursor(), key="not-the-key")
+        assert "not-the-key" not in str(wrong.value) and key not in str(no_key.value)
+        del served.requests[:]
+        pulled = pull_feed(served.url, FeedCursor(), key=key)
+        assert [e["Event"]["uuid"] for e in pulled.events] == [A]
+        assert served.requests == [("/manifest.json", 200), (f"/{A}.json", 200)]
+    finally:
+        served.close()

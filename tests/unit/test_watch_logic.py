@@ -109,8 +109,22 @@ def test_config_with_only_sinks_uses_defaults(tmp_path: Path) -> None:
     assert [s.name.split(":")[0] for s in config.sinks] == ["syslog", "webhook", "email"]
 
 
+def test_misp_feed_key_is_read_from_its_file(tmp_path: Path) -> None:
+    (tmp_path / "misp.key").write_text("automation-key\n")
+    path = tmp_path / "watch.yml"
+    path.write_text("misp:\n  - {url: 'https://misp.example/feeds/a/', key_file: misp.key}\n"
+                    "  - {url: 'https://misp.example/feeds/b/'}\n")
+    config = load_config(path)
+    assert config.misp == [{"url": "https://misp.example/feeds/a/", "key": "automation-key"},
+                           {"url": "https://misp.example/feeds/b/"}]
+    (tmp_path / "misp.key").unlink()
+    with pytest.raises(ConfigError, match=r"misp: key_file .*misp\.key: No such file"):
+        load_config(path)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("interval: -1\n", "watch.yml:1: interval: must be a positive"),
+    ("misp: {url: 'https://m.example/f/', token: x}\n", "watch.yml:1: misp: a mapping"),
     ("sinks:\n  - type: pager\n", "watch.yml:2: type: 'pager' is not one of"),
     ("sinks:\n  - type: syslog\n    url: http://x\n", "watch.yml:3: url: 'http://x'"),
     ("sinks:\n  - type: webhook\n    url: http://x\n    secret_file: none.key\n",
