@@ -275,33 +275,37 @@ class MispFeed:
 
 
 class Taxii:
-    """OASIS medallion (memory backend) with one writable collection: the test adds
-    indicators while the watch runs, and the server stamps their date_added."""
+    """OASIS medallion (memory backend) on 127.0.0.1 with one collection: writable and
+    empty for the watch tests, which add indicators while the watch runs (the server
+    stamps their date_added); or read-only and seeded with `objects` and their manifest,
+    with a small page size, for the pull tests."""
 
     COLLECTION = "2f1d3c4b-5a69-4788-9a0b-c1d2e3f40516"
     USER, PASSWORD = "watch", "taxii-lab-password"
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, objects: list[dict[str, Any]] | None = None,
+                 manifest: list[dict[str, Any]] | None = None, page_size: int = 100) -> None:
         work.mkdir(parents=True, exist_ok=True)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         self.api_root = f"{base}/cert/"
         (work / "data.json").write_text(json.dumps({
-            "/discovery": {"title": "watch CERT", "description": "medallion for watch tests",
+            "/discovery": {"title": "test CERT", "description": "medallion for assessor tests",
                            "default": self.api_root, "api_roots": [self.api_root]},
             "cert": {"information": {"title": "CERT", "description": "indicators",
                                      "versions": [TAXII_MEDIA],
                                      "max_content_length": 9765625},
                      "status": [],
                      "collections": [{"id": self.COLLECTION, "title": "Indicators",
-                                      "description": "", "can_read": True, "can_write": True,
-                                      "media_types": [STIX_MEDIA], "objects": [],
-                                      "manifest": []}]},
+                                      "description": "", "can_read": True,
+                                      "can_write": objects is None,
+                                      "media_types": [STIX_MEDIA], "objects": objects or [],
+                                      "manifest": manifest or []}]},
         }))
         (work / "config.json").write_text(json.dumps({
             "backend": {"module": "medallion.backends.memory_backend",
                         "module_class": "MemoryBackend", "filename": str(work / "data.json")},
-            "users": {self.USER: self.PASSWORD}, "taxii": {"max_page_size": 100},
+            "users": {self.USER: self.PASSWORD}, "taxii": {"max_page_size": page_size},
         }))
         self.log = (work / "medallion.log").open("w")
         self.proc = subprocess.Popen(

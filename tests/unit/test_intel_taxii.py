@@ -1,20 +1,16 @@
 """`assessor intel pull` against a real TAXII 2.1 server: OASIS medallion, memory backend,
-on 127.0.0.1 with a small page size, so every indicator has to come through pagination."""
+on 127.0.0.1 with a small page size, so every indicator has to come through pagination
+(the same server the watch tests use: receivers.Taxii, here seeded and read-only)."""
 
 from __future__ import annotations
 
-import json
 import math
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from receivers import Taxii, free_port
 
 from assessor.cli import main
 from assessor.errors import ConfigError
@@ -23,10 +19,8 @@ from assessor.intel.taxii import Credentials, pull
 
 PAGE = 40
 OLDER, NEWER = 230, 90  # indicators added on two days
-COLLECTION = "7a3c9f0e-4b1d-4c2e-9f8a-1b2c3d4e5f60"
-USER, PASSWORD = "hunter", "correct-horse"
+COLLECTION, USER, PASSWORD = Taxii.COLLECTION, Taxii.USER, Taxii.PASSWORD
 MEDIA = "application/stix+json;version=2.1"
-MAX_WAIT = 20.0  # seconds for the server to answer
 
 
 def indicator(n: int, day: int) -> dict[str, Any]:
@@ -40,75 +34,24 @@ def indicator(n: int, day: int) -> dict[str, Any]:
     }
 
 
-def server_data(base: str) -> dict[str, Any]:
+def seeded() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The collection's objects and manifest: OLDER added on the 20th, NEWER on the 25th."""
     objects = [indicator(n, 20) for n in range(OLDER)]
     objects += [indicator(n, 25) for n in range(OLDER, OLDER + NEWER)]
     manifest = [{"id": o["id"], "date_added": o["created"].replace(".000Z", ".000000Z"),
                  "version": o["modified"], "media_type": MEDIA} for o in objects]
-    return {
-        "/discovery": {"title": "test CERT", "description": "medallion for assessor tests",
-                       "default": f"{base}/cert/", "api_roots": [f"{base}/cert/"]},
-        "cert": {
-            "information": {"title": "CERT", "description": "indicators",
-                            "versions": ["application/taxii+json;version=2.1"],
-                            "max_content_length": 9765625},
-            "status": [],
-            "collections": [{
-                "id": COLLECTION, "title": "Indicators", "description": "",
-                "can_read": True, "can_write": False, "media_types": [MEDIA],
-                "objects": objects, "manifest": manifest,
-            }],
-        },
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return objects, manifest
 
 
 @pytest.fixture(scope="module")
 def taxii(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API root URL of a medallion server that this module starts and stops."""
-    home = tmp_path_factory.mktemp("medallion")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    (home / "data.json").write_text(json.dumps(server_data(base)))
-    (home / "config.json").write_text(json.dumps({
-        "backend": {"module": "medallion.backends.memory_backend",
-                    "module_class": "MemoryBackend", "filename": str(home / "data.json")},
-        "users": {USER: PASSWORD},
-        "taxii": {"max_page_size": PAGE},
-    }))
-    log = (home / "medallion.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "medallion.scripts.run", "--host", "127.0.0.1", "--port",
-         str(port), str(home / "config.json")], stdout=log, stderr=subprocess.STDOUT)
+    objects, manifest = seeded()
+    server = Taxii(tmp_path_factory.mktemp("medallion"), objects, manifest, page_size=PAGE)
     try:
-        wait_until_up(f"{base}/taxii2/", server)
-        yield f"{base}/cert/"
+        yield server.api_root
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + MAX_WAIT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"medallion exited with {server.returncode}")
-        try:
-            requests.get(url, auth=(USER, PASSWORD), timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError(f"medallion did not answer on {url} within {MAX_WAIT:g} s")
+        server.close()
 
 
 CREDENTIALS = Credentials(USER, PASSWORD)
