@@ -36,7 +36,7 @@ from assessor.lab import fleet, scanner
 CONTROLS = load_catalogue().controls
 WALKED = "insecure"
 AGREEMENT_TARGET = 0.95  # the figure: reported, not met by ssg-debian 0.1.82
-AGREEMENT_FLOOR = 0.85  # measured 0.852 (697 compared, 103 explained disagreements)
+AGREEMENT_FLOOR = 0.85  # measured 0.857 (697 compared, 100 explained disagreements)
 
 
 @pytest.fixture(scope="module")
