@@ -202,11 +202,23 @@ def wait_booted(state: LabState, host: LabHost, boot: int, timeout: float = BOOT
                               f"{current['status']}; see {log}")
         if current.get("boot", 0) >= boot and current.get("ready"):
             left = max(1.0, deadline - time.monotonic())
-            if network.wait_for_port(host.address, 22, left):
+            if network.wait_for_port(host.address, 22, left) and logins_open(host):
                 return
-        time.sleep(0.1)
+        time.sleep(0.2)
     raise ConfigError(f"lab host {host.name}: boot {boot} did not finish with sshd answering on "
                       f"{host.address}:22 within {timeout:.0f}s; see {log}")
+
+
+def logins_open(host: LabHost) -> bool:
+    """Whether systemd-user-sessions has removed the host's /run/nologin: until it has,
+    pam_nologin turns the operator away ("System is booting up") although sshd answers,
+    and a test's first ssh after `up` failed so under load. Read through the host's init
+    in /proc; nothing is written."""
+    try:
+        pid = network.host_init(host.netns)
+    except (ConfigError, subprocess.SubprocessError, OSError):
+        return False
+    return not Path(f"/proc/{pid}/root/run/nologin").exists()
 
 
 def lab_mounts(name: str) -> list[str]:

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +137,19 @@ def wait_for_port(address: str, port: int, timeout: float) -> bool:
         except OSError:
             time.sleep(0.1)
     return False
+
+
+def host_init(netns: str) -> int:
+    """The pid of a lab host's init (systemd, pid 1 in its own pid namespace)."""
+    pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
+                          timeout=30, check=True).stdout.split()
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        nspid = next((line.split()[1:] for line in status.splitlines()
+                      if line.startswith("NSpid:")), [])
+        if nspid and nspid[-1] == "1" and len(nspid) > 1:
+            return int(pid)
+    raise ConfigError(f"network namespace {netns}: no host init (pid 1 of its own) in it")

@@ -180,22 +180,6 @@ def live(tree: Path, work: Path, init_pid: int, args: tuple[str, ...], path: str
         os.close(work_fd)
 
 
-def host_init(netns: str) -> int:
-    """The pid of a lab host's init (systemd, pid 1 in its own pid namespace)."""
-    pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
-                          timeout=30, check=True).stdout.split()
-    for pid in pids:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        nspid = next((line.split()[1:] for line in status.splitlines()
-                      if line.startswith("NSpid:")), [])
-        if nspid and nspid[-1] == "1" and len(nspid) > 1:
-            return int(pid)
-    raise ConfigError(f"network namespace {netns}: no host init (pid 1 of its own) in it")
-
-
 if __name__ == "__main__":  # make scanner
     built = ensure()
     held = versions(built)

@@ -23,7 +23,7 @@ import yaml
 from labrun import machine_decided, ssh_ops
 
 from assessor.catalogue.loader import Control
-from assessor.lab import fleet, scanner
+from assessor.lab import fleet, network, scanner
 from assessor.lab.machine import is_namespaced
 
 XCCDF = "http://checklists.nist.gov/xccdf/1.2"
@@ -231,7 +231,7 @@ def scan_live(tree: Path, work: Path, lab: fleet.LabState, host: fleet.LabHost
               ) -> dict[str, str]:
     """The live tailoring (`prepare`) on a running host, from inside its namespaces."""
     return evaluate(tree, work, "ds.xml", "tailoring-live.xml", f"{host.name}.xml",
-                    init_pid=scanner.host_init(host.netns), path=root_login_path(lab, host.name))
+                    init_pid=network.host_init(host.netns), path=root_login_path(lab, host.name))
 
 
 def machine_excluded(lab: fleet.LabState, controls: list[Control]) -> dict[str, str]:
