@@ -46,6 +46,8 @@ def _units(names: list[str]) -> dict[str, dict[str, str]]:
     for prop in UNIT_PROPERTIES:
         argv += ["-p", prop]
     out = run_command(argv, timeout=15)
+    if out["rc"] != 0 and len(names) > 1:  # one bad name fails them all: ask one by one
+        return {k: v for name in names for k, v in _units([name]).items()}
     blocks = str(out["stdout"]).strip("\n").split("\n\n") if out["stdout"] else []
     found: dict[str, dict[str, str]] = {}
     for index, name in enumerate(names):

@@ -43,7 +43,8 @@ def cac() -> dict[str, dict[str, Any]]:
     path = cac_path()
     if path is None:
         pytest.skip("ComplianceAsCode's controls/cis_debian12.yml is not here: set "
-                    "ASSESSOR_CAC_CONTROLS or put it at tests/data/cac/cis_debian12.yml")
+                    f"ASSESSOR_CAC_CONTROLS or put it at {SHARED} (fetched data is not "
+                    "committed)")
     data = yaml.safe_load(path.read_text())
     assert data["id"] == "cis_debian12" and data["controls"], path
     return {str(c["id"]): c for c in data["controls"]}

@@ -169,3 +169,39 @@ def test_passwd_users_and_their_authorized_keys(tmp_path: Path) -> None:
     keys = inventory_mod.authorized_keys(passwd)
     assert list(keys) == [f"ops ssh-ed25519 {inventory_mod.key_fingerprint(blob)}"]
     assert keys[next(iter(keys))].endswith(":1 ops@laptop")
+
+
+SHOWN = ("LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\n\n"
+         "LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\n")
+
+
+def test_units_come_from_one_systemctl_show_in_the_order_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """systemctl show A B prints A's block, a blank line, B's (as a bookworm host does)."""
+    calls: list[list[str]] = []
+
+    def show(argv: list[str], timeout: int) -> dict[str, object]:
+        calls.append(argv)
+        return {"rc": 0, "stdout": SHOWN, "stderr": ""}
+
+    monkeypatch.setattr(coverage_mod, "run_command", show)
+    found = coverage_mod.probe_coverage(["unit:cron.service", "unit:nope.service",
+                                         "unit:cron.service"])["units"]
+    assert len(calls) == 1 and calls[0][:4] == ["systemctl", "show", "cron.service",
+                                                "nope.service"]
+    assert found["cron.service"]["ActiveState"] == "active"
+    nope = found["nope.service"]
+    assert nope["LoadState"] == "not-found" and "error" not in nope
+
+
+def test_one_bad_unit_name_does_not_fail_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    def show(argv: list[str], timeout: int) -> dict[str, object]:
+        if "bad name" in argv:
+            return {"rc": 1, "stdout": "", "stderr": "Unit name bad name is not valid."}
+        return {"rc": 0, "stdout": SHOWN.split("\n\n")[0], "stderr": ""}
+
+    monkeypatch.setattr(coverage_mod, "run_command", show)
+    found = coverage_mod.probe_coverage(["unit:cron.service", "unit:bad name"])["units"]
+    assert found["cron.service"]["ActiveState"] == "active"
+    assert "not valid" in found["bad name"]["error"]
