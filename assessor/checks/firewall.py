@@ -14,7 +14,7 @@ from typing import Any
 
 from assessor.checks.core import Observation, Params, Snapshot, names_of, register
 from assessor.checks.packages import installed
-from assessor.checks.units import unit_paths, unit_state
+from assessor.checks.units import unit_state, unit_stats
 from assessor.results import Status
 
 FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
@@ -32,9 +32,8 @@ def firewall_unit(utility: str) -> str:
 
 
 def firewall_probes(params: Params) -> dict[str, Any]:
-    units = [firewall_unit(n) for n in names_of(params["utilities"])]
     return {"packages": True,
-            "stat": [p for unit in units for ps in unit_paths(unit).values() for p in ps]}
+            "stat": unit_stats([firewall_unit(n) for n in names_of(params["utilities"])])}
 
 
 @register("single_firewall", firewall_probes, required=("utilities",))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from assessor.checks.config import live_lines, read_files
 from assessor.checks.core import Observation, Params, Snapshot, register
 from assessor.checks.packages import installed
-from assessor.checks.units import unit_paths, unit_state
+from assessor.checks.units import unit_state, unit_stats
 from assessor.results import Status
 
 # daemon -> (packages, unit, configuration files)
@@ -27,8 +27,7 @@ ASPECTS = ("single", "configured")
 
 
 def time_probes(params: object) -> dict[str, object]:
-    stats = [p for _, unit, _ in DAEMONS.values() for ps in unit_paths(unit).values()
-             for p in ps]
+    stats = unit_stats([unit for _, unit, _ in DAEMONS.values()])
     files = [f for _, _, conf in DAEMONS.values() for f in conf]
     return {"packages": True, "stat": stats, "files": files}
 

@@ -19,14 +19,15 @@ def unit_paths(unit: str) -> dict[str, list[str]]:
     }
 
 
+def unit_stats(units: list[str]) -> list[str]:
+    """The paths `unit_state` reads for each unit: its .wants links and its unit files."""
+    return [p for unit in units for paths in unit_paths(unit).values() for p in paths]
+
+
 def unit_probes(params: Params) -> dict[str, list[str]]:
     """`unit` may name several units that do the same job (Debian's dailyaidecheck.timer,
     the aidecheck.timer CIS's remediation writes)."""
-    wanted: list[str] = []
-    for unit in names_of(params["unit"]):
-        paths = unit_paths(unit)
-        wanted += paths["wants"] + paths["files"]
-    probes = {"stat": wanted}
+    probes = {"stat": unit_stats(names_of(params["unit"]))}
     if params.get("active"):
         probes["coverage"] = [f"unit:{unit}" for unit in names_of(params["unit"])]
     return probes

@@ -147,17 +147,24 @@ def _taxii_secret(path: Path, entry: dict[str, Any], base: Path) -> dict[str, An
     return entry
 
 
+def _secret(path: Path, entry: dict[str, Any], key: str, base: Path) -> bytes:
+    """The secret in the file `entry[key]` names, read now: a missing or empty one is a
+    config error naming the config's line, not a failure in some later cycle."""
+    secret_path = base / str(entry[key])
+    try:
+        secret = secret_path.read_bytes().strip()
+    except OSError as exc:
+        raise _fail(path, entry, key, f"{secret_path}: {exc.strerror}") from exc
+    if not secret:
+        raise _fail(path, entry, key, f"{secret_path} is empty")
+    return secret
+
+
 def _misp_feed(path: Path, entry: dict[str, Any], base: Path) -> dict[str, Any]:
-    """`key_file` is read now, as taxii's password_file: a missing key is a config error."""
+    """A feed's url, and the automation key from its `key_file` when it has one."""
     feed: dict[str, Any] = {"url": str(entry["url"])}
     if "key_file" in entry:
-        secret = base / str(entry["key_file"])
-        try:
-            feed["key"] = secret.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"{path}: misp: key_file {secret}: {exc.strerror}") from exc
-        if not feed["key"]:
-            raise ConfigError(f"{path}: misp: key_file {secret} is empty")
+        feed["key"] = _secret(path, entry, "key_file", base).decode(errors="replace")
     return feed
 
 
@@ -222,17 +229,9 @@ def _sink(path: Path, entry: Any, index: int, default: Severity, base: Path) -> 
     if kind == "syslog":
         return SyslogSink(name, url, floor, entry.get("ca_file"))
     if kind == "webhook":
-        secret_file = entry.get("secret_file")
-        if not secret_file:
+        if not entry.get("secret_file"):
             raise _fail(path, entry, "type", "a webhook needs secret_file (the HMAC key)")
-        secret_path = base / str(secret_file)
-        try:
-            secret = secret_path.read_bytes().strip()
-        except OSError as exc:
-            raise _fail(path, entry, "secret_file", f"{secret_path}: {exc.strerror}") from exc
-        if not secret:
-            raise _fail(path, entry, "secret_file", f"{secret_path} is empty")
-        return WebhookSink(name, url, floor, secret)
+        return WebhookSink(name, url, floor, _secret(path, entry, "secret_file", base))
     to = entry.get("to")
     if not isinstance(to, list) or not to or not all(isinstance(t, str) for t in to):
         raise _fail(path, entry, "to" if "to" in entry else "type",

@@ -118,7 +118,7 @@ def test_misp_feed_key_is_read_from_its_file(tmp_path: Path) -> None:
     assert config.misp == [{"url": "https://misp.example/feeds/a/", "key": "automation-key"},
                            {"url": "https://misp.example/feeds/b/"}]
     (tmp_path / "misp.key").unlink()
-    with pytest.raises(ConfigError, match=r"misp: key_file .*misp\.key: No such file"):
+    with pytest.raises(ConfigError, match=r"watch\.yml:2: key_file: .*misp\.key: No such file"):
         load_config(path)
 
 

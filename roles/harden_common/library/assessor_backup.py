@@ -105,7 +105,8 @@ from ansible.module_utils.assessor_state import (
     record_path,
     save,
     state_of,
-    systemctl_word,
+    unit_activity,
+    unit_enablement,
 )
 from ansible.module_utils.basic import AnsibleModule
 
@@ -139,15 +140,6 @@ def record_sysctl(manifest, key, control):
         return False
     manifest["sysctl"].append({"key": key, "value": value, "controls": [control]})
     return True
-
-
-def unit_enablement(unit):
-    return systemctl_word("is-enabled", unit)
-
-
-def unit_activity(unit):
-    """active, inactive, failed...: rollback stops a unit the run started."""
-    return systemctl_word("is-active", unit)
 
 
 def record_unit(manifest, unit, control):

@@ -74,7 +74,7 @@ import re
 import shutil
 import subprocess
 
-from ansible.module_utils.assessor_state import state_of, systemctl_word
+from ansible.module_utils.assessor_state import state_of, unit_activity, unit_enablement
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -128,15 +128,11 @@ def write_sysctl(key, value):
         handle.write(value)
 
 
-def unit_enablement(unit):
-    return systemctl_word("is-enabled", unit)
-
-
 def restore_activity(unit, check_mode):
     """Stop a unit the run started (recorded not running), start one it stopped; an older
     manifest, without `active`, leaves the unit as it runs now."""
     was = unit.get("active")
-    now = systemctl_word("is-active", unit["unit"])
+    now = unit_activity(unit["unit"])
     if was not in ("active", "inactive") or (now == "active") == (was == "active"):
         return None
     verb = "start" if was == "active" else "stop"

@@ -150,9 +150,17 @@ def replace_file(path, text, mode=0o644, uid=0, gid=0, check=None):
             os.unlink(tmp)
 
 
-def systemctl_word(verb, unit):
-    """The one word `systemctl is-enabled|is-active UNIT` prints (enabled, masked, active,
-    inactive...): what a backup records of a unit and rollback puts back."""
+def _systemctl_word(verb, unit):
     proc = subprocess.run(["systemctl", verb, unit], capture_output=True, text=True,
                           check=False)
     return (proc.stdout.strip() or "unknown").splitlines()[0]
+
+
+def unit_enablement(unit):
+    """enabled, disabled, masked...: what a backup records of a unit and rollback restores."""
+    return _systemctl_word("is-enabled", unit)
+
+
+def unit_activity(unit):
+    """active, inactive, failed...: rollback stops a unit the run started."""
+    return _systemctl_word("is-active", unit)
