@@ -9,15 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium
 from labrun import assess
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.print_page_options import PrintOptions
 
@@ -25,17 +24,6 @@ from assessor.lab import fleet
 from assessor.reports import host_dir
 
 LAB = os.environ.get("ASSESSOR_BROWSER_LAB", "ibrow")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-OFFLINE_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--window-size=1280,1400", "--no-first-run", "--no-default-browser-check",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
-    "--disable-client-side-phishing-detection", "--metrics-recording-only",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-)
 
 
 @pytest.fixture(scope="module")
@@ -59,27 +47,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
-def make_driver(javascript: bool = True) -> webdriver.Chrome:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).exists():
-            pytest.fail(f"{path} missing: `make deps` installs chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in OFFLINE_FLAGS:
-        options.add_argument(flag)
-    if not javascript:
-        options.add_experimental_option(
-            "prefs", {"profile.managed_default_content_settings.javascript": 2}
-        )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    driver = make_driver()
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 def results(run_dir: Path) -> dict[str, Any]:
@@ -230,13 +201,10 @@ def test_hostile_values_stay_inert_in_the_browser(
 
 
 def test_report_reads_with_javascript_off(run_dir: Path, shots: Path) -> None:
-    driver = make_driver(javascript=False)
-    try:
+    with chromium(javascript=False) as driver:
         weak = host(run_dir, "weak")
         open_page(driver, host_dir(run_dir, weak["name"]) / "report.html")
         assert not driver.find_element(By.ID, "filters").is_displayed()
         assert len(visible(driver, "article.finding")) == len(weak["findings"])
         assert visible(driver, "pre.evidence")
         driver.save_screenshot(str(shots / "host-report-nojs.png"))
-    finally:
-        driver.quit()

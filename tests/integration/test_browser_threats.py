@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import chromium
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from test_browser_reports import make_driver, open_page
+from test_browser_reports import open_page
 from threat_data import BUNDLE, DIGEST, HOSTILE, SHELL_PATH, hostile_run
 
 from assessor.reports import write_all
@@ -27,9 +28,8 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    driver = make_driver()
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 def test_threats_table_shows_facts_and_sources_and_runs_nothing(

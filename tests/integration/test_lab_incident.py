@@ -22,10 +22,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from browser import chromium
 from labrun import ASSESSOR, run_cli, running_lab, ssh_ops
 from selenium.webdriver.common.by import By
 from stix2validator import ValidationOptions, validate_instance
-from test_browser_reports import make_driver
 
 from assessor.cli import main
 from assessor.incident.contacts import load_contacts
@@ -164,8 +164,7 @@ def test_report_opens_in_chromium_with_the_record_counts(response: Response) -> 
     record, _ = load_case(response.cases, CASE)
     expected = build(record, load_contacts(CONTACTS)).counts()
     assert expected["detections"] == 1 and expected["bundles"] == 1
-    driver = make_driver(javascript=False)
-    try:
+    with chromium(javascript=False) as driver:
         driver.get((response.incident() / "incident.html").as_uri())
         for name in ("hosts", "detections", "actions", "indicators", "bundles"):
             cell = driver.find_element(By.CSS_SELECTOR, f"td[data-count={name}]")
@@ -175,8 +174,6 @@ def test_report_opens_in_chromium_with_the_record_counts(response: Response) -> 
         assert "086.9100.317" in national[0].text and "038.9942878" in national[1].text
         pdf = driver.print_page()
         assert len(pdf) > 10_000
-    finally:
-        driver.quit()
 
 
 def test_restore_check_changes_nothing(response: Response) -> None:

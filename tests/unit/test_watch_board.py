@@ -4,14 +4,13 @@ open alerts with age, drift per host, heartbeats; hostile host data stays text."
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from browser import chromium
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from assessor.results import Finding, HostResult, Severity, Status
@@ -19,32 +18,13 @@ from assessor.watch.alerts.model import Condition, reconcile
 from assessor.watch.board import write_board
 from assessor.watch.store import open_store
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-OFFLINE_FLAGS = (  # the same flags tests/integration/test_browser_reports.py uses
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--window-size=1280,1400", "--no-first-run", "--no-default-browser-check",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
-    "--disable-client-side-phishing-detection", "--metrics-recording-only",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-)
 EVIL = '<img src=x onerror="document.title=\'pwned\'">'
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).exists():
-            pytest.fail(f"{path} missing: `make deps` installs chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in OFFLINE_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
+    with chromium() as driver:  # tests/integration/browser.py, on pytest's pythonpath
+        yield driver
 
 
 def test_board_shows_fleet_alerts_drift_and_escapes(browser: webdriver.Chrome,
