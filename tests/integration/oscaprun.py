@@ -20,8 +20,9 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import quoteattr
 
 import yaml
-from labrun import machine_decided, ssh_ops
+from labrun import Run, machine_decided, ssh_ops
 
+from assessor.catalogue import load_catalogue
 from assessor.catalogue.loader import Control
 from assessor.lab import fleet, network, scanner
 from assessor.lab.machine import is_namespaced
@@ -32,7 +33,6 @@ VALUE = "xccdf_org.ssgproject.content_value_"
 PROFILE = "xccdf_assessor_profile_catalogue"
 EVALUATED = ("pass", "fail")
 DISAGREEMENTS = Path(__file__).parent.parent / "data" / "oscap" / "disagreements.yaml"
-DISAGREEMENTS_13 = DISAGREEMENTS.with_name("disagreements-debian13.yaml")
 
 # The CIS Debian 12 selections for SSG's variables (`var=selector` in its rule lists), as
 # ComplianceAsCode's controls/cis_debian12.yml (commit b3a2cca9352cbcefb7f00d770bfd6f679da18d6a)
@@ -267,6 +267,26 @@ def compare(rules: dict[str, str], oscap: dict[str, str], ours: dict[str, str], 
         if ours.get(control) != oscap[rule]:
             differ.append(Disagreement(control, rule, flavour, oscap[rule], ours.get(control, "")))
     return compared, differ
+
+
+def agreement(lab: fleet.LabState, run: Run, rules: dict[str, str],
+              oscap: dict[str, dict[str, str]]) -> tuple[int, list[Disagreement]]:
+    """(verdicts compared, disagreements) over every host of the lab: assessor's `run`,
+    OpenSCAP's results by host flavour."""
+    excluded = set(machine_excluded(lab, load_catalogue().controls))
+    compared, differ = 0, []
+    for host in lab.hosts:
+        findings = run.host(host.name)["findings"]
+        assert isinstance(findings, list)
+        ours = {f["control_id"]: f["status"] for f in findings}
+        count, found = compare(rules, oscap[host.flavour], ours, host.flavour, excluded)
+        compared, differ = compared + count, differ + found
+    return compared, differ
+
+
+def tables() -> list[Path]:
+    """Every release's committed disagreements table."""
+    return sorted(DISAGREEMENTS.parent.glob("disagreements*.yaml"))
 
 
 def unexplained(differ: list[Disagreement], path: Path = DISAGREEMENTS

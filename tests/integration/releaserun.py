@@ -104,16 +104,8 @@ def firewall_state(lab: fleet.LabState, wrong: dict[str, tuple[str, str]]) -> st
 
 
 def agreement(lab: fleet.LabState, judged: Judged) -> tuple[int, list[oscaprun.Disagreement]]:
-    """(verdicts compared, disagreements) over every host of the lab."""
-    excluded = set(oscaprun.machine_excluded(lab, load_catalogue().controls))
-    compared, differ = 0, []
-    for host in lab.hosts:
-        findings = judged.run.host(host.name)["findings"]
-        assert isinstance(findings, list)
-        ours = {f["control_id"]: f["status"] for f in findings}
-        count, found = oscaprun.compare(judged.rules, judged.oscap[host.flavour], ours,
-                                        host.flavour, excluded)
-        compared, differ = compared + count, differ + found
+    """(verdicts compared, disagreements) over every host of the lab, the figure printed."""
+    compared, differ = oscaprun.agreement(lab, judged.run, judged.rules, judged.oscap)
     print(f"OpenSCAP agreement (Debian {CONTENT[lab.release]} content, {lab.release}, "
           f"{len(lab.hosts)} hosts): {compared - len(differ)} of {compared} verdicts "
           f"({100 * (1 - len(differ) / compared):.1f} %)")

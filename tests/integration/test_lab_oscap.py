@@ -9,8 +9,10 @@ and the filesystem walks once more on the insecure host's tree (read-only). Ever
 whose rule OpenSCAP evaluated (pass or fail) is compared with our verdict on the same
 host, but for the kernel values this machine decides for every host. Every disagreement
 is in tests/data/oscap/disagreements.yaml with who is right and why: a new one fails the
-test, and so does a row that no longer happens. test_lab_trixie.py does the same with the
-Debian 13 data stream on a trixie host (tests/data/oscap/disagreements-debian13.yaml).
+test, and so does a row that no longer happens. test_lab_trixie.py and
+test_lab_releases.py do the same with the Debian 13 data stream on three trixie hosts and
+the Debian 11 one on two bullseye hosts (releaserun.py; disagreements-debian13.yaml and
+disagreements-debian11.yaml).
 
 The agreement the issue asks for is 95 %; measured, it is about 85 %, and in all but a
 few rows of the table SSG's Debian content is what differs from the host's real state:
@@ -68,24 +70,12 @@ def scans(lab: fleet.LabState, tmp_path_factory: pytest.TempPathFactory
     return rules, results
 
 
-def ours(run: Run, host: str) -> dict[str, str]:
-    findings = run.host(host)["findings"]
-    assert isinstance(findings, list)
-    return {f["control_id"]: f["status"] for f in findings}
-
-
 @pytest.fixture(scope="module")
 def comparison(lab: fleet.LabState, full_run: Run,
                scans: tuple[dict[str, str], dict[str, dict[str, str]]]
                ) -> tuple[int, list[oscaprun.Disagreement]]:
     rules, results = scans
-    excluded = set(oscaprun.machine_excluded(lab, CONTROLS))
-    compared, differ = 0, []
-    for host in lab.hosts:
-        n, d = oscaprun.compare(rules, results[host.flavour], ours(full_run, host.name),
-                                host.flavour, excluded)
-        compared, differ = compared + n, differ + d
-    return compared, differ
+    return oscaprun.agreement(lab, full_run, rules, results)
 
 
 def test_oscap_evaluates_most_cited_rules(
@@ -128,13 +118,6 @@ def test_table_is_for_the_scanned_content() -> None:
     assert oscaprun.table_content() == f"ssg-debian {held}", (
         f"the scanner tree has ssg-debian {held}; tests/data/oscap/disagreements.yaml was "
         f"measured with {oscaprun.table_content()}: measure again and update the table")
-
-
-def test_table_says_who_is_right_and_why() -> None:
-    for path in (oscaprun.DISAGREEMENTS, oscaprun.DISAGREEMENTS_13):
-        for row in oscaprun.load_table(path).values():
-            assert row["right"] in ("assessor", "oscap", "both"), row
-            assert len(str(row["why"])) >= 30, row
 
 
 def test_scan_left_the_hosts_unchanged(lab: fleet.LabState,
