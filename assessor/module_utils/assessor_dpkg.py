@@ -1,11 +1,16 @@
-"""dpkg's status database (/var/lib/dpkg/status): RFC 822 stanzas, one per package."""
+"""dpkg's status database (/var/lib/dpkg/status): RFC 822 stanzas, one per package; and
+its file lists (/var/lib/dpkg/info/*.list): which package ships a path."""
 
 from __future__ import annotations
 
+import glob
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 STATUS_FILE = "/var/lib/dpkg/status"
+INFO_DIR = "/var/lib/dpkg/info"
+MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _SOURCE = re.compile(r"^(\S+)(?:\s+\((\S+)\))?")
 
 
@@ -45,3 +50,35 @@ def is_installed(status: str) -> bool:
     package whose config files remain (`deinstall ok config-files`, dpkg -l's `rc`)."""
     words = status.split()
     return len(words) == 3 and words[2] not in ("not-installed", "config-files")
+
+
+def path_packages(info_dir: str = INFO_DIR) -> dict[str, str]:
+    """Every path a package's file list names -> the package (the first list naming it;
+    a directory is named by many). Undecodable bytes kept as os paths keep them."""
+    table: dict[str, str] = {}
+    for listing in sorted(glob.glob(os.path.join(info_dir, "*.list"))):
+        package = os.path.basename(listing)[: -len(".list")].split(":")[0]
+        try:
+            with open(listing, encoding="utf-8", errors="surrogateescape") as handle:
+                for line in handle:
+                    table.setdefault(line.rstrip("\n"), package)
+        except OSError:
+            continue
+    return table
+
+
+def merged_usr_twins(path: str) -> list[str]:
+    """The path and its merged-/usr twin: dpkg may list /bin/sleep for /usr/bin/sleep and
+    /usr/bin/ls for /bin/ls."""
+    names = [path]
+    for top in MERGED_USR:
+        if path.startswith("/usr" + top + "/"):
+            names.append(path[len("/usr"):])
+        elif path.startswith(top + "/"):
+            names.append("/usr" + path)
+    return names
+
+
+def package_of(path: str, table: Mapping[str, str]) -> str:
+    """The package whose file list names `path` or its merged-/usr twin, or ""."""
+    return next((table[name] for name in merged_usr_twins(path) if name in table), "")

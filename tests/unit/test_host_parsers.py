@@ -7,6 +7,7 @@ from __future__ import annotations
 import grp
 import importlib.util
 import pwd
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,7 +16,15 @@ from unit_builders import PROJECT
 
 from assessor.checks import pam
 from assessor.checks.packages import installed
-from assessor.module_utils.assessor_dpkg import is_installed, source_of, stanzas, status_words
+from assessor.module_utils.assessor_dpkg import (
+    is_installed,
+    merged_usr_twins,
+    package_of,
+    path_packages,
+    source_of,
+    stanzas,
+    status_words,
+)
 from assessor.module_utils.assessor_names import name_of
 from assessor.module_utils.assessor_osrelease import parse_os_release, read_os_release
 
@@ -49,6 +58,24 @@ def test_dpkg_sources_name_the_source_with_or_without_its_own_version() -> None:
     assert by_name["libpam-modules"] == ("pam", "1.5.2-6+deb12u1")
     assert status_words("hold ok installed") == ("hold", "ok", "installed")
     assert status_words("") == ("", "", "")
+
+
+def test_dpkg_file_lists_name_a_path_or_its_merged_usr_twin(tmp_path: Path) -> None:
+    """What hunt (a SUID file's package) and quarantine (refusing a packaged file) ask."""
+    (tmp_path / "coreutils.list").write_text("/.\n/bin\n/bin/ls\n/usr/bin/pinky\n")
+    (tmp_path / "libc6:amd64.list").write_text("/.\n/usr/lib/x86_64-linux-gnu/libc.so.6\n")
+    (tmp_path / "odd.list").write_bytes(b"/usr/share/odd/caf\xe9\n")
+    (tmp_path / "odd.md5sums").write_text("0 usr/share/odd/x\n")  # not a file list
+    table = path_packages(str(tmp_path))
+    assert table["/."] == "coreutils"  # the first list naming a shared directory
+    assert package_of("/usr/bin/ls", table) == "coreutils"  # listed as /bin/ls
+    assert package_of("/bin/pinky", table) == "coreutils"  # listed as /usr/bin/pinky
+    assert package_of("/lib/x86_64-linux-gnu/libc.so.6", table) == "libc6"
+    assert package_of("/usr/share/odd/caf\udce9", table) == "odd"  # the os path of the bytes
+    assert package_of("/usr/local/bin/ls", table) == "" == package_of("/libexec/x", table)
+    assert merged_usr_twins("/usr/sbin/sshd") == ["/usr/sbin/sshd", "/sbin/sshd"]
+    assert merged_usr_twins("/etc/passwd") == ["/etc/passwd"]
+    assert path_packages(str(tmp_path / "none")) == {}
 
 
 def test_collect_and_packages_state_read_dpkg_status_alike(collect: Any, apt_state: Any) -> None:

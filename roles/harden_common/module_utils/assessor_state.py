@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob
 import grp
-import hashlib
 import json
 import os
 import pwd
@@ -18,6 +17,7 @@ import subprocess
 import tempfile
 import time
 
+from ansible.module_utils.assessor_filehash import file_digests
 from ansible.module_utils.assessor_names import name_of
 
 MANIFEST = "manifest.json"
@@ -48,18 +48,10 @@ def state_of(path):
     elif stat.S_ISDIR(info.st_mode):
         entry.update(type="dir")
     elif stat.S_ISREG(info.st_mode):
-        entry.update(type="file", sha256=sha256_of(path), size=info.st_size)
+        entry.update(type="file", sha256=file_digests(path)[0], size=info.st_size)
     else:
         entry.update(type="other")
     return entry
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load(directory, run_id):

@@ -62,7 +62,6 @@ clamscan:
 """
 
 import base64
-import hashlib
 import os
 import pwd
 import re
@@ -73,28 +72,14 @@ import tempfile
 import time
 from typing import Any
 
+from ansible.module_utils.assessor_filehash import file_digests
 from ansible.module_utils.assessor_localfs import remote_mounts
+from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.basic import AnsibleModule
 
 OFFICIAL_SUFFIXES = (".cvd", ".cld", ".cud")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _SUMMARY = re.compile(r"^(Known viruses|Scanned files): (.*)$")
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def owner(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
 
 
 def write_databases(directory: str, databases: dict[str, str]) -> None:
@@ -134,9 +119,10 @@ def describe(path: str, names: list[str]) -> dict[str, Any]:
     try:
         info = os.lstat(path)
         if stat.S_ISREG(info.st_mode):
-            hit.update(sha256=sha256_of(path), size=info.st_size,
-                       mode="%04o" % stat.S_IMODE(info.st_mode), owner=owner(info.st_uid),
-                       uid=info.st_uid, mtime=int(info.st_mtime))
+            hit.update(sha256=file_digests(path)[0], size=info.st_size,
+                       mode="%04o" % stat.S_IMODE(info.st_mode),
+                       owner=name_of(pwd.getpwuid, info.st_uid), uid=info.st_uid,
+                       mtime=int(info.st_mtime))
     except OSError as exc:
         hit["error"] = str(exc)
     return hit

@@ -59,7 +59,6 @@ state:
 """
 
 import glob
-import hashlib
 import os
 import pwd
 import re
@@ -69,6 +68,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ansible.module_utils.assessor_dpkg import package_of, path_packages
+from ansible.module_utils.assessor_filehash import file_digests
+from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.assessor_passwd import parse_passwd
 from ansible.module_utils.assessor_probe_walk import probe_walk, shown
 from ansible.module_utils.assessor_proc_sockets import socket_owners
@@ -213,47 +215,20 @@ def probe_authorized_keys() -> list[dict[str, Any]]:
     return found
 
 
-def dpkg_owned() -> dict[str, str]:
-    """Every path some package ships, with /bin, /sbin and /lib also under /usr."""
-    owned = {}
-    for listing in glob.glob("/var/lib/dpkg/info/*.list"):
-        package = os.path.basename(listing)[:-5].split(":")[0]
-        try:
-            with open(listing, encoding="utf-8", errors="surrogateescape") as handle:
-                for line in handle:
-                    path = line.rstrip("\n")
-                    owned[path] = package
-                    if path.startswith(("/bin/", "/sbin/", "/lib")):
-                        owned["/usr" + path] = package
-        except OSError:
-            continue
-    return owned
-
-
 def owner_of(path: str, owned: Mapping[str, str]) -> str:
-    return owned.get(path) or owned.get(os.path.realpath(path)) or ""
+    return str(package_of(path, owned) or package_of(os.path.realpath(path), owned))
 
 
 def facts(path: str, info: os.stat_result | None = None) -> dict[str, Any]:
     """What the Threats section shows for a file: hashes, size, mode, owner, mtime."""
     try:
         info = info or os.lstat(path)
-        digests = [hashlib.sha256(), hashlib.sha1(), hashlib.md5()]
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                for digest in digests:
-                    digest.update(block)
+        sha256, sha1, md5 = file_digests(path, ("sha256", "sha1", "md5"))
     except OSError:
         return {"path": shown(path)}
-    try:
-        user = pwd.getpwuid(info.st_uid).pw_name
-    except KeyError:
-        user = str(info.st_uid)
-    return {"path": shown(path), "sha256": digests[0].hexdigest(),
-            "sha1": digests[1].hexdigest(), "md5": digests[2].hexdigest(),
+    return {"path": shown(path), "sha256": sha256, "sha1": sha1, "md5": md5,
             "size": info.st_size, "mode": "%04o" % stat.S_IMODE(info.st_mode),
-            "owner": user, "mtime": int(info.st_mtime)}
+            "owner": name_of(pwd.getpwuid, info.st_uid), "mtime": int(info.st_mtime)}
 
 
 def probe_suid(owned: Mapping[str, str], max_seconds: int) -> dict[str, Any]:
@@ -299,14 +274,11 @@ def probe_dpkg_md5(
                 info = os.lstat(real)
                 if not stat.S_ISREG(info.st_mode):
                     continue
-                digest = hashlib.md5()
-                with open(real, "rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
+                (md5,) = file_digests(real, ("md5",))
             except OSError:
                 continue
             checked += 1
-            if digest.hexdigest() != expected:
+            if md5 != expected:
                 entry_facts = facts(real, info)
                 entry_facts.update({"package": package, "expected_md5": expected})
                 changed.append(entry_facts)
@@ -478,7 +450,7 @@ def collect(
     started = clock()
     deadline = started + params["time_budget"]
     probes = params["probes"]
-    owned = dpkg_owned() if set(probes) & {"suid", "kernel_modules"} else {}
+    owned = path_packages() if set(probes) & {"suid", "kernel_modules"} else {}
     runners: dict[str, Callable[[], Any]] = {
         "preload": probe_preload, "cron": probe_cron, "systemd": probe_systemd,
         "shell_rc": probe_shell_rc, "authorized_keys": probe_authorized_keys,

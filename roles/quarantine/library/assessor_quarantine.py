@@ -85,11 +85,13 @@ import subprocess
 import time
 from typing import Any
 
+from ansible.module_utils.assessor_dpkg import package_of, path_packages
+from ansible.module_utils.assessor_filehash import file_digests
+from ansible.module_utils.assessor_names import name_of
 from ansible.module_utils.basic import AnsibleModule
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 CHUNK = 1 << 20
-MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
 def sha256_fd(fd: int) -> str:
@@ -103,18 +105,7 @@ def sha256_fd(fd: int) -> str:
 
 
 def sha256_path(path: str) -> str:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        return sha256_fd(fd)
-    finally:
-        os.close(fd)
-
-
-def name_of(table: Any, key: str, number: int) -> str:
-    try:
-        return str(getattr(table, key)(number)[0])
-    except KeyError:
-        return str(number)
+    return str(file_digests(path)[0])
 
 
 def xattrs_of(path: str) -> dict[str, str]:
@@ -132,33 +123,11 @@ def xattrs_of(path: str) -> dict[str, str]:
 
 
 def dpkg_owner(path: str, cache: dict[str, dict[str, str]]) -> str:
-    """The package whose file list names `path` exactly, or ""."""
+    """The package whose file list names `path` (or its merged-/usr twin), or ""; the
+    file lists are read once per run."""
     if "table" not in cache:
-        table: dict[str, str] = {}
-        for listing in glob.glob("/var/lib/dpkg/info/*.list"):
-            package = os.path.basename(listing)[: -len(".list")].split(":")[0]
-            try:
-                with open(listing, encoding="utf-8", errors="replace") as handle:
-                    for line in handle:
-                        table.setdefault(line.rstrip("\n"), package)
-            except OSError:
-                continue
-        cache["table"] = table
-    for alias in aliases(path):
-        if alias in cache["table"]:
-            return cache["table"][alias]
-    return ""
-
-
-def aliases(path: str) -> list[str]:
-    """The path and its merged-/usr twin: dpkg may list /bin/sleep for /usr/bin/sleep."""
-    names = [path]
-    for top in MERGED_USR:
-        if path.startswith("/usr" + top + "/"):
-            names.append(path[len("/usr"):])
-        elif path.startswith(top + "/"):
-            names.append("/usr" + path)
-    return names
+        cache["table"] = path_packages()
+    return str(package_of(path, cache["table"]))
 
 
 def users_of(info: os.stat_result, path: str) -> list[dict[str, Any]]:
@@ -294,8 +263,8 @@ def quarantine_one(item: dict[str, Any], params: dict[str, Any], vault_run: str,
     sidecar: dict[str, Any] = {
         "id": record["id"], "run_id": params["run_id"], "path": path, "sha256": actual,
         "size": info.st_size, "mode": "%04o" % stat.S_IMODE(info.st_mode),
-        "uid": info.st_uid, "gid": info.st_gid, "owner": name_of(pwd, "getpwuid", info.st_uid),
-        "group": name_of(grp, "getgrgid", info.st_gid), "atime_ns": info.st_atime_ns,
+        "uid": info.st_uid, "gid": info.st_gid, "owner": name_of(pwd.getpwuid, info.st_uid),
+        "group": name_of(grp.getgrgid, info.st_gid), "atime_ns": info.st_atime_ns,
         "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns, "xattrs": xattrs_of(path),
         "detection": item.get("detection", ""), "engine": item.get("engine", ""),
         "databases": item.get("databases", []), "processes": users,
