@@ -19,6 +19,8 @@ import yaml
 from unit_builders import load_role_module
 
 from assessor.errors import ConfigError
+from assessor.module_utils import assessor_removals as removals
+from assessor.module_utils.assessor_vault import vault_dir
 from assessor.outcomes import HostOutcome
 from assessor.pipeline import quarantine as pipeline
 from assessor.quarantine import (
@@ -56,12 +58,12 @@ def params(tmp_path: Path, kill: bool = False) -> dict[str, Any]:
             "kill_processes": kill}
 
 
-def move(quarantine: ModuleType, tmp_path: Path, entry: dict[str, Any], check: bool = False,
+def move(tmp_path: Path, entry: dict[str, Any], check: bool = False,
          kill: bool = False) -> dict[str, Any]:
     p = params(tmp_path, kill)
     vault_run = (os.path.join(p["vault"], p["run_id"]) if check
-                 else quarantine.vault_dir(p["vault"], p["run_id"]))
-    return quarantine.quarantine_one(entry, p, vault_run, {}, check)  # type: ignore[no-any-return]
+                 else vault_dir(p["vault"], p["run_id"]))
+    return removals.quarantine_one(entry, p, vault_run, {}, check)  # type: ignore[no-any-return]
 
 
 def planted(tmp_path: Path, data: bytes = b"payload\n") -> Path:
@@ -81,10 +83,10 @@ def test_check_moves_nothing_and_quarantine_keeps_everything_to_undo_it(
     data = b"payload\n"
     target = planted(tmp_path, data)
     entry = item(target, data)
-    preview = move(quarantine, tmp_path, entry, check=True)
+    preview = move(tmp_path, entry, check=True)
     assert preview["status"] == "would-move" and target.read_bytes() == data
     assert not (tmp_path / "vault").exists()
-    moved = move(quarantine, tmp_path, entry)
+    moved = move(tmp_path, entry)
     assert moved["status"] == "moved", moved
     assert not target.exists()
     vaulted = Path(moved["vault"])
@@ -115,7 +117,7 @@ def test_restore_never_overwrites_a_different_file_and_accepts_an_identical_one(
     data = b"payload\n"
     target = planted(tmp_path, data)
     entry = item(target, data)
-    vault_run = str(Path(move(quarantine, tmp_path, entry)["vault"]).parent)
+    vault_run = str(Path(move(tmp_path, entry)["vault"]).parent)
     target.write_bytes(b"someone else's\n")
     check = quarantine.restore_one(entry, vault_run, True)
     assert check["status"] == "refused" and target.read_bytes() == b"someone else's\n"
@@ -133,30 +135,26 @@ def test_restore_never_overwrites_a_different_file_and_accepts_an_identical_one(
     assert list(link_dir.iterdir()) == []
 
 
-def test_symlinks_dpkg_files_and_changed_files_are_refused(
-    tmp_path: Path, quarantine: ModuleType
-) -> None:
+def test_symlinks_dpkg_files_and_changed_files_are_refused(tmp_path: Path) -> None:
     data = b"payload\n"
     target = planted(tmp_path, data)
     link = tmp_path / "home" / "link"
     link.symlink_to(target)
-    refused = move(quarantine, tmp_path, item(link, data))
+    refused = move(tmp_path, item(link, data))
     assert refused["status"] == "refused" and "symlink" in refused["reason"]
     assert link.is_symlink() and target.read_bytes() == data
-    changed = move(quarantine, tmp_path, item(target, b"what the scan saw\n"))
+    changed = move(tmp_path, item(target, b"what the scan saw\n"))
     assert changed["status"] == "refused" and "changed since the scan" in changed["reason"]
     # This machine's own packaged files: refused before anything else is looked at. dpkg
     # lists /bin/sleep for merged-/usr's /usr/bin/sleep.
     for path, package in (("/etc/debian_version", "base-files"), ("/usr/bin/sleep", "coreutils")):
-        owned = move(quarantine, tmp_path, item(Path(path), b"x"))
+        owned = move(tmp_path, item(Path(path), b"x"))
         assert owned["status"] == "refused" and owned["package"] == package, owned
         assert f"apt-get install --reinstall {package}" in owned["reason"]
         assert Path(path).exists()
 
 
-def test_a_running_process_is_stopped_only_when_asked(
-    tmp_path: Path, quarantine: ModuleType
-) -> None:
+def test_a_running_process_is_stopped_only_when_asked(tmp_path: Path) -> None:
     binary = Path("/dev/shm") / f"asr-qtest-{os.getpid()}"
     binary.write_bytes(Path("/usr/bin/sleep").read_bytes())
     binary.chmod(0o755)
@@ -164,10 +162,10 @@ def test_a_running_process_is_stopped_only_when_asked(
     proc = subprocess.Popen([str(binary), "60"])
     try:
         time.sleep(0.2)
-        left = move(quarantine, tmp_path, item(binary, data), check=True)
+        left = move(tmp_path, item(binary, data), check=True)
         assert [u["pid"] for u in left["sidecar"]["processes"]] == [proc.pid]
         assert "left running" in left["reason"]
-        moved = move(quarantine, tmp_path, item(binary, data), kill=True)
+        moved = move(tmp_path, item(binary, data), kill=True)
         assert moved["status"] == "moved", moved
         assert moved["sidecar"]["processes_stopped"] == [proc.pid]
         assert moved["sidecar"]["moved_by"].startswith("copy")  # /dev/shm is another fs

@@ -19,6 +19,8 @@ from unit_builders import load_role_module
 from assessor.errors import ConfigError
 from assessor.hunt.catalogue import HuntRule, judge_rules, load_rules
 from assessor.hunt.removal import ACTIONS, parse_removal
+from assessor.module_utils import assessor_removals as removals
+from assessor.module_utils.assessor_vault import vault_dir
 from assessor.quarantine.items import HOST_ACTION, NOT_HERE, candidates, unremovable
 from assessor.results import HostResult
 
@@ -100,10 +102,10 @@ def test_lines_go_the_file_keeps_mode_owner_and_inode_and_comes_back(
     original, inode = target.read_bytes(), target.stat().st_ino
     item = {"id": "lines-1", "action": "lines", "path": str(target),
             "lines": [{"line": 3, "text": "127.0.0.66\tc2.example"}]}
-    vault = module.vault_dir(str(tmp_path / "vault" / "q"), "run1")
-    preview = module.remove_lines(item, vault, True)
+    vault = vault_dir(str(tmp_path / "vault" / "q"), "run1")
+    preview = removals.remove_lines(item, vault, True)
     assert preview["status"] == "would-remove" and target.read_bytes() == original
-    done = module.remove_lines(item, vault, False)
+    done = removals.remove_lines(item, vault, False)
     assert done["status"] == "moved" and done["reversible"], done
     assert target.read_bytes() == b"127.0.0.1\tlocalhost\n# c2\n::1 ip6\n"
     info = target.stat()
@@ -111,7 +113,7 @@ def test_lines_go_the_file_keeps_mode_owner_and_inode_and_comes_back(
     kept = Path(done["vault"])
     assert hashlib.sha256(kept.read_bytes()).hexdigest() == done["sha256"] == \
         hashlib.sha256(original).hexdigest()
-    assert module.remove_lines(item, vault, False)["status"] == "refused"  # line 3 changed
+    assert removals.remove_lines(item, vault, False)["status"] == "refused"  # line 3 changed
     back = module.restore_one({"id": "lines-1", "path": str(target), "sha256": done["sha256"]},
                               vault, False)
     assert back["status"] == "restored", back
@@ -119,23 +121,23 @@ def test_lines_go_the_file_keeps_mode_owner_and_inode_and_comes_back(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the vault is root-only")
-def test_lines_are_never_removed_through_a_symlink(tmp_path: Path, module: ModuleType) -> None:
+def test_lines_are_never_removed_through_a_symlink(tmp_path: Path) -> None:
     target = plant(tmp_path)
     link = tmp_path / "etc" / "hosts.link"
     link.symlink_to(target)
     item = {"id": "lines-2", "action": "lines", "path": str(link),
             "lines": [{"line": 3, "text": "127.0.0.66\tc2.example"}]}
-    vault = module.vault_dir(str(tmp_path / "vault" / "q"), "run1")
-    assert module.remove_lines(item, vault, False)["status"] == "refused"
+    vault = vault_dir(str(tmp_path / "vault" / "q"), "run1")
+    assert removals.remove_lines(item, vault, False)["status"] == "refused"
     assert b"c2.example" in target.read_bytes()
 
 
-def test_only_mounts_over_proc_pids_are_unmounted_and_root_stays(module: ModuleType) -> None:
-    assert module.unmount({"id": "u", "action": "unmount", "path": "/home"}, False)[
+def test_only_mounts_over_proc_pids_are_unmounted_and_root_stays() -> None:
+    assert removals.unmount({"id": "u", "action": "unmount", "path": "/home"}, False)[
         "status"] == "refused"
-    assert module.remove_account({"id": "a", "action": "account", "name": "root"}, "/x",
+    assert removals.remove_account({"id": "a", "action": "account", "name": "root"}, "/x",
                                  False)["status"] == "refused"
-    assert module.set_nologin({"id": "s", "action": "shell", "name": "root"}, False)[
+    assert removals.set_nologin({"id": "s", "action": "shell", "name": "root"}, False)[
         "status"] == "refused"
-    assert module.stop_process({"id": "p", "action": "process", "pid": 1}, {}, "/x", {}, False,
+    assert removals.stop_process({"id": "p", "action": "process", "pid": 1}, {}, "/x", {}, False,
                                {})["status"] == "refused"
