@@ -30,6 +30,14 @@ def release_exempt(release: str) -> dict[str, str]:
     return lab_exempt() | (read_exempt(path) if path.exists() else {})
 
 
+def exemptions_unexplained(release: str) -> tuple[dict[str, str], list[str]]:
+    """(the release's own exemptions beyond lab_exempt_*.txt, those of them without a
+    reason or naming no automated server-l2 control)."""
+    exempt = release_exempt(release)
+    extra = {c: exempt[c] for c in set(exempt) - set(lab_exempt())}
+    return extra, sorted(c for c, why in extra.items() if not why or c not in CONTROLS)
+
+
 def table(release: str) -> Path:
     return oscaprun.DISAGREEMENTS.with_name(f"disagreements-debian{CONTENT[release]}.yaml")
 

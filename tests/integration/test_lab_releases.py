@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 import releaserun
-from labrun import lab_exempt, running_lab
+from labrun import running_lab
 
 from assessor.lab import fleet
 
@@ -56,10 +56,8 @@ def test_every_control_passes_hardened_and_fails_insecure(
 
 
 def test_release_exemptions_are_explained(release_lab: fleet.LabState) -> None:
-    exempt = releaserun.release_exempt(release_lab.release)
-    extra = set(exempt) - set(lab_exempt())
-    assert all(exempt[c] for c in extra)
-    assert extra <= set(releaserun.CONTROLS)
+    _, unexplained = releaserun.exemptions_unexplained(release_lab.release)
+    assert unexplained == []
 
 
 def test_release_content_agrees_as_its_table_says(
